@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# usdtkit developer entry point. On a fresh Debian 12 machine, as root:
+#
+#   ./build.sh demo   install packages, build, and run the demo
+#   ./build.sh test   install packages, build, and run the whole test suite
+#
+# Both are idempotent: packages already present are not reinstalled and the
+# build directories are reused.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+BUILD="${BUILD:-$ROOT/build}"
+JOBS="${JOBS:-$(nproc)}"
+
+PACKAGES=(
+	build-essential cmake pkg-config clang llvm libclang-rt-14-dev
+	libelf-dev zlib1g-dev libbpf-dev bpftool libffi-dev libcmocka-dev systemtap-sdt-dev
+	binutils gdb valgrind bpftrace bpfcc-tools
+	python3 python3-pytest python3-pip python3-venv python3-dev
+)
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+install_packages() {
+	local missing=()
+	for p in "${PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+			missing+=("$p")
+	done
+	if ((${#missing[@]})); then
+		log "installing: ${missing[*]}"
+		if [[ $(id -u) -ne 0 ]]; then
+			echo "build.sh: installing packages needs root (run as root or with sudo)" >&2
+			exit 1
+		fi
+		apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			"${missing[@]}" >/dev/null
+	fi
+}
+
+# configure DIR [cmake args...]
+configure() {
+	local dir=$1
+	shift
+	cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+}
+
+build() {
+	local dir=$1
+	cmake --build "$dir" -j "$JOBS"
+}
+
+cmd_build() {
+	install_packages
+	configure "$BUILD"
+	build "$BUILD"
+}
+
+cmd_demo() {
+	cmd_build
+	"$ROOT/examples/demo.sh" "$BUILD"
+}
+
+cmd_test() {
+	cmd_build
+	log "test suite (build/)"
+	(cd "$BUILD" && ctest --output-on-failure -j "$JOBS")
+	log "test suite under ASan+UBSan (build-sanitize/)"
+	configure "$ROOT/build-sanitize" -DUSDTKIT_SANITIZE=ON
+	build "$ROOT/build-sanitize"
+	(cd "$ROOT/build-sanitize" && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j "$JOBS" -LE nosanitize)
+	log "short fuzz runs (build-fuzz/)"
+	configure "$ROOT/build-fuzz" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+		-DUSDTKIT_FUZZ=ON -DUSDTKIT_TRACER=OFF
+	build "$ROOT/build-fuzz"
+	(cd "$ROOT/build-fuzz" && ctest --output-on-failure -L fuzz)
+}
+
+case "${1:-}" in
+demo) cmd_demo ;;
+test) cmd_test ;;
+build) cmd_build ;;
+deps) install_packages ;;
+*)
+	echo "usage: $0 demo|test|build|deps" >&2
+	exit 2
+	;;
+esac

@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: MIT */
+/* placeholder: being written */
+#include <stdio.h>
+
+#include "commands.h"
+
+int cmd_list(int argc, char **argv)
+{
+	fprintf(stderr, "usdtkit list: not available in this build\n");
+	return EXIT_FAIL;
+}
