@@ -1,0 +1,40 @@
+# usdtkit_add_fuzzer(NAME SOURCE): tests/fuzz/NAME with seeds in corpus/NAME.
+# Fuzz build: a libFuzzer binary and a short run registered with label "fuzz".
+# Other builds: the harness linked with replay.c, replaying the seed corpus
+# as an ordinary test (so ASan/UBSan builds exercise every seed).
+set(USDTKIT_FUZZ_RUNS 200000 CACHE STRING "libFuzzer -runs for the fuzz tests")
+function(usdtkit_add_fuzzer name source)
+  set(target fuzz_${name})
+  set(corpus ${CMAKE_CURRENT_SOURCE_DIR}/corpus/${name})
+  if(USDTKIT_FUZZ)
+    add_executable(${target} ${source})
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_options(${target} PRIVATE -fsanitize=fuzzer,address,undefined)
+  else()
+    add_executable(${target} ${source} ${CMAKE_CURRENT_SOURCE_DIR}/replay.c)
+  endif()
+  set_target_properties(${target} PROPERTIES
+    RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests/fuzz)
+  target_link_libraries(${target} PRIVATE usdtkit_sdt)
+  if(USDTKIT_FUZZ)
+    # Fuzz a scratch copy so the committed seed corpus is never rewritten.
+    set(work ${CMAKE_BINARY_DIR}/tests/fuzz/work-${name})
+    add_test(NAME fuzz/${name}
+      COMMAND sh -c "rm -rf '${work}' && mkdir -p '${work}' && cp -r '${corpus}'/. '${work}'/ && exec \"$0\" -runs=${USDTKIT_FUZZ_RUNS} -max_len=4096 -print_final_stats=1 '${work}'"
+              $<TARGET_FILE:${target}>)
+    set_tests_properties(fuzz/${name} PROPERTIES LABELS "fuzz" TIMEOUT 600)
+  else()
+    add_test(NAME fuzz/${name}-replay COMMAND ${target} ${corpus})
+    set_tests_properties(fuzz/${name}-replay PROPERTIES LABELS "fuzz-replay" TIMEOUT 300)
+  endif()
+endfunction()
+
+if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/fuzz_argspec.c)
+  usdtkit_add_fuzzer(argspec ${CMAKE_CURRENT_LIST_DIR}/fuzz_argspec.c)
+endif()
+if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/fuzz_notes.c)
+  usdtkit_add_fuzzer(notes ${CMAKE_CURRENT_LIST_DIR}/fuzz_notes.c)
+endif()
+if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/fuzz_meta.c)
+  usdtkit_add_fuzzer(meta ${CMAKE_CURRENT_LIST_DIR}/fuzz_meta.c)
+endif()
