@@ -21,6 +21,8 @@ struct mapped_object {
 	uint64_t pgoff_start; /* file offset mapped at start */
 	bool deleted; /* "(deleted)" in maps, or memfd */
 	bool memfd; /* backed by a memfd ("/memfd:NAME") */
+	pid_t pid; /* the process it was found in */
+	uint64_t end; /* end of the mapping at start (map_files names START-END) */
 };
 
 struct object_list {
@@ -31,10 +33,25 @@ struct object_list {
 
 /*
  * Fills @list with every ELF-candidate file mapping of @pid (one entry per
- * (dev, ino)). Returns 0, or -ESRCH (no such process / exited), -EACCES /
- * -EPERM (not permitted), other negative errno.
+ * (dev, ino)): files with at least one executable mapping. Entries are
+ * appended after whatever @list already holds (start from a zeroed list);
+ * on error @list keeps what it had. Returns 0, or -ESRCH (no such process /
+ * exited), -EACCES / -EPERM (not permitted), other negative errno.
  */
 int discover_pid_objects(pid_t pid, struct object_list *list);
 void object_list__free(struct object_list *list);
+
+/*
+ * Called for each candidate object before its open_path is resolved (open_path
+ * is NULL then, everything else is set); return false to leave it out. Lets a
+ * caller skip objects it has already read (`list --all`, a trace re-scanning
+ * a process for newly loaded objects) without paying for the resolution.
+ */
+typedef bool (*discover_filter_fn)(const struct mapped_object *obj, void *ctx);
+int discover_pid_objects_filtered(pid_t pid, struct object_list *list, discover_filter_fn filter,
+				  void *ctx);
+
+/* The entry of @list with this (dev, ino), or NULL. */
+const struct mapped_object *object_list__find(const struct object_list *list, dev_t dev, ino_t ino);
 
 #endif

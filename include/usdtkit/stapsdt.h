@@ -125,6 +125,8 @@ enum usdt_arg_spec_flags {
 	USDT_SPEC_HEX = 1 << 0, /* imm or disp was written in hex */
 	USDT_SPEC_OFF_FIRST = 1 << 1, /* x86 "40+sym(%rip)" rather than "sym+40(%rip)" */
 	USDT_SPEC_A64_HASH = 1 << 2, /* aarch64 offset written as "#12" */
+	USDT_SPEC_EXPLICIT_ZERO = 1 << 3, /* zero offset written: "0(%rbp)", "sym+0", "[sp, 0]" */
+	USDT_SPEC_SCALE1 = 1 << 4, /* x86 scale 1 written: "(%rax,%rbx,1)" */
 };
 
 #define USDT_SYMBOL_MAX 256
@@ -167,6 +169,8 @@ struct usdt_parse_error {
  * -EINVAL malformed (missing '@', bad operand, trailing junk),
  * -EDOM size not 1/2/4/8, -ENOENT unknown register, -ERANGE number out of
  * range, -ENAMETOOLONG symbol too long, -ENOTSUP unknown arch.
+ * Only one spelling of each number and register is accepted (no leading
+ * zeros, lower-case hex), so usdt_arg_spec__print() gives back @text exactly.
  */
 USDT_API int usdt_arg_spec__parse(struct usdt_arg_spec *spec, const char *text, size_t len,
 				  enum usdt_arch arch, struct usdt_parse_error *err);

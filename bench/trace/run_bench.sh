@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# usdtkit trace vs bpftrace, one run, same loop and probe (see CMakeLists.txt).
+# Usage: run_bench.sh USDTKIT LOOP BIGLIB   (as root)
+# Environment: FIRES (per-fire runs, default 2000000), LOSS_FIRES (10000000),
+# BT_FIRES (bpftrace printf run, 200000), SKIP_BPFTRACE_ATTACH=1 to skip the
+# slow bpftrace attach measurement.
+set -euo pipefail
+
+USDTKIT=$1 LOOP=$2 BIGLIB=$3
+FIRES=${FIRES:-2000000}
+LOSS_FIRES=${LOSS_FIRES:-10000000}
+BT_FIRES=${BT_FIRES:-200000}
+TMP=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$TMP"' EXIT
+
+[[ $(id -u) -eq 0 ]] || { echo "run_bench.sh: needs root (BPF)" >&2; exit 1; }
+have_bpftrace=1
+command -v bpftrace >/dev/null || { have_bpftrace=0; echo "bpftrace not found: its columns are skipped" >&2; }
+
+now() { date +%s.%N; }
+# wait_for FILE TEXT: until TEXT appears in FILE (60 s at most)
+wait_for() {
+	for _ in $(seq 600); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+	echo "timeout waiting for '$2' in $1" >&2; cat "$1" >&2; return 1
+}
+
+# Per-fire cost of the loop while TRACER_CMD runs; prints ns/fire.
+untraced=$("$LOOP" "$FIRES")
+
+"$USDTKIT" trace -v "$LOOP:bench:fire" --args 'bench:fire=i:i64,s:str' -o "$TMP/u.out" \
+	2>"$TMP/u.err" &
+upid=$!
+wait_for "$TMP/u.err" "attached"
+usdtkit_ns=$("$LOOP" "$FIRES")
+sleep 0.5
+kill -INT $upid; wait $upid || true
+usdtkit_events=$(grep -o '[0-9]* events' "$TMP/u.err" | cut -d' ' -f1)
+usdtkit_lost=$(grep -o '[0-9]* lost' "$TMP/u.err" | cut -d' ' -f1)
+sample=$(head -1 "$TMP/u.out")
+
+bt_printf=NA bt_count=NA
+if ((have_bpftrace)); then
+	bpftrace -e "usdt:$LOOP:bench:fire { printf(\"%d %s\\n\", arg0, str(arg1)); }" \
+		>"$TMP/b.out" 2>"$TMP/b.err" &
+	bpid=$!
+	wait_for "$TMP/b.out" "Attaching"
+	sleep 1
+	bt_printf=$("$LOOP" "$BT_FIRES")
+	kill -INT $bpid; wait $bpid || true
+
+	bpftrace -e "usdt:$LOOP:bench:fire { @c = count(); }" >"$TMP/c.out" 2>"$TMP/c.err" &
+	bpid=$!
+	wait_for "$TMP/c.out" "Attaching"
+	sleep 1
+	bt_count=$("$LOOP" "$FIRES")
+	kill -INT $bpid; wait $bpid || true
+fi
+
+# Losses over LOSS_FIRES fires at full speed, events formatted to a file.
+"$USDTKIT" trace -v "$LOOP:bench:fire" --args 'bench:fire=i:i64,s:str' -o "$TMP/l.out" \
+	2>"$TMP/l.err" &
+upid=$!
+wait_for "$TMP/l.err" "attached"
+loss_ns=$("$LOOP" "$LOSS_FIRES")
+sleep 1
+kill -INT $upid; wait $upid || true
+loss_events=$(grep -o '[0-9]* events' "$TMP/l.err" | cut -d' ' -f1)
+loss_lost=$(grep -o '[0-9]* lost' "$TMP/l.err" | cut -d' ' -f1)
+loss_lines=$(wc -l <"$TMP/l.out")
+rm -f "$TMP/l.out"
+
+# Attach time to every probe of the big library (no process needs to run).
+nprobes=$(readelf -n "$BIGLIB" | grep -c 'Name: probe_')
+t0=$(now)
+"$USDTKIT" trace -v "$BIGLIB:big:*" -d 0.001 >/dev/null 2>"$TMP/a.err"
+t1=$(now)
+usdtkit_attach=$(echo "$t1 - $t0" | bc -l)
+usdtkit_attach_only=$(grep -o 'attached [0-9]* locations in [0-9.]* ms' "$TMP/a.err")
+bt_attach=NA
+if ((have_bpftrace)) && [[ -z ${SKIP_BPFTRACE_ATTACH:-} ]]; then
+	t0=$(now)
+	timeout 600 bpftrace -e "usdt:$BIGLIB:big:* { @c = count(); } BEGIN { exit(); }" \
+		>/dev/null 2>&1 || true
+	t1=$(now)
+	bt_attach=$(echo "$t1 - $t0" | bc -l)
+fi
+
+ratio() { if [[ $1 == NA || $2 == NA ]]; then echo NA; else printf '%.3f' "$(echo "$1 / $2" | bc -l)"; fi; }
+echo
+echo "usdtkit trace benchmark ($(uname -r), $(nproc) CPUs), probe bench:fire(long, char *)"
+printf '  %-44s %10s ns/fire\n' "untraced" "$untraced"
+printf '  %-44s %10s ns/fire  (%s events, %s lost)\n' "usdtkit trace (text event with string)" \
+	"$usdtkit_ns" "$usdtkit_events" "$usdtkit_lost"
+printf '  %-44s %10s ns/fire\n' "bpftrace printf(\"%d %s\", arg0, str(arg1))" "$bt_printf"
+printf '  %-44s %10s ns/fire\n' "bpftrace @c = count()" "$bt_count"
+printf '  usdtkit / bpftrace printf = %s (target <= 0.1)\n' "$(ratio "$usdtkit_ns" "$bt_printf")"
+printf '  usdtkit / bpftrace count  = %s (target <= 1.3)\n' "$(ratio "$usdtkit_ns" "$bt_count")"
+printf '  sample event: %s\n' "$sample"
+echo "losses over $LOSS_FIRES fires at full speed: $loss_events events, $loss_lost lost," \
+	"$loss_lines lines written, $loss_ns ns/fire"
+printf '  attach to %s probes of %s:\n' "$nprobes" "$(basename "$BIGLIB")"
+printf '    usdtkit  %8.3f s (whole run; %s)\n' "$usdtkit_attach" "$usdtkit_attach_only"
+printf '    bpftrace %8s s\n' "$bt_attach"
+printf '    usdtkit / bpftrace = %s (target <= 0.02)\n' "$(ratio "$usdtkit_attach" "$bt_attach")"

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Which nop to put at a probe point.
+ *
+ * An int3-based uprobe costs a trap per hit. x86-64 kernels with optimized
+ * uprobes (6.18+) rewrite a uprobe that sits on a 5-byte nop into a call
+ * to a trampoline that enters the kernel through the uprobe() syscall,
+ * which is cheaper than the trap; the rewrite is only safe where the red
+ * zone is dead, true at the entry of our stubs. Other kernels simply trap
+ * on whichever nop is there, so a multi-byte nop costs nothing where it is
+ * not optimized, but a 1-byte nop is the conservative form when we cannot
+ * tell at all.
+ *
+ * The signal: the kernel function that performs the rewrite,
+ * arch_uprobe_optimize, is listed in /proc/kallsyms (names are visible to
+ * every user even when addresses are hidden). The uprobe() syscall itself
+ * cannot be probed: called from outside the trampoline it raises SIGILL.
+ * Where /proc/kallsyms is unreadable we fall back to the kernel version
+ * (6.18 and later are assumed to optimize). A kernel that optimizes the newer
+ * 10-byte form shows no marker we could rely on yet, so that form is only
+ * used when asked for (opts or USDTKIT_PROBE_NOP=10); the 5-byte nop still
+ * traps correctly there.
+ *
+ * Detection runs once per process; its result is cached.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "internal.h"
+
+static pthread_once_t detect_once = PTHREAD_ONCE_INIT;
+static int detected_nop = USDT_NOP_1;
+
+int usdt_env_probe_nop(void)
+{
+	const char *s = getenv("USDTKIT_PROBE_NOP");
+
+	if (!s)
+		return 0;
+	if (!strcmp(s, "1"))
+		return USDT_NOP_1;
+	if (!strcmp(s, "5"))
+		return USDT_NOP_5;
+	if (!strcmp(s, "10"))
+		return USDT_NOP_10;
+	return 0; /* "auto" or anything else: detect */
+}
+
+/* 1: the kernel optimizes nop5 uprobes, 0: it does not, -1: cannot tell. */
+static int kallsyms_says(void)
+{
+	char line[512];
+	FILE *f = fopen("/proc/kallsyms", "re");
+	int found = 0, any = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *name = strrchr(line, ' ');
+
+		any = 1;
+		if (name && !strcmp(name + 1, "arch_uprobe_optimize\n")) {
+			found = 1;
+			break;
+		}
+	}
+	fclose(f);
+	return any ? found : -1;
+}
+
+static int version_says(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return -1;
+	return major > 6 || (major == 6 && minor >= 18);
+}
+
+static void detect(void)
+{
+#if defined(__x86_64__)
+	int r = kallsyms_says();
+
+	if (r < 0)
+		r = version_says();
+	detected_nop = r > 0 ? USDT_NOP_5 : USDT_NOP_1;
+#else
+	detected_nop = USDT_NOP_1;
+#endif
+}
+
+int usdt_detect_probe_nop(void)
+{
+	pthread_once(&detect_once, detect);
+	return detected_nop;
+}

@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What load builds, checked in-process and with readelf: the notes and
+ * their argument specs, the segments (no W+X page, non-executable stack),
+ * dlsym of the stubs, the nop at each probe point for every forced form,
+ * the memfd name in /proc/self/maps, and the O_EXCL file fallback that
+ * disappears at unload.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <usdtkit/provider.h>
+#include <usdtkit/stapsdt.h>
+
+#include "runtime_util.h"
+
+static const enum usdt_type mixed[USDT_MAX_ARGS] = {
+	USDT_TYPE_INT32,  USDT_TYPE_STRING, USDT_TYPE_DOUBLE, USDT_TYPE_INT8,
+	USDT_TYPE_UINT16, USDT_TYPE_INT64,  USDT_TYPE_INT32,  USDT_TYPE_STRING,
+	USDT_TYPE_DOUBLE, USDT_TYPE_INT8,   USDT_TYPE_UINT64, USDT_TYPE_POINTER,
+};
+static const char *const mixed_names[USDT_MAX_ARGS] = {"a", "s", "d", NULL, "e", "f",
+						       "g", "h", "i", "j",  "k", "l"};
+
+static char *readelf(const char *opts, int fd)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "readelf %s --wide /proc/%d/fd/%d 2>&1", opts, (int)getpid(),
+		 fd);
+	return rt_run(cmd, NULL);
+}
+
+static void test_notes_and_segments(void **state)
+{
+	const enum usdt_type two[] = {USDT_TYPE_INT32, USDT_TYPE_STRING};
+	const char *two_names[] = {"n", "msg"};
+	struct usdt_provider *p = usdt_provider__new("loadtest", NULL);
+	char *out, *line;
+	int fd;
+
+	if (!rt_have("readelf")) {
+		RT_SKIP("readelf not installed\n");
+		skip();
+	}
+	assert_non_null(p);
+	assert_non_null(usdt_provider__add_probe(p, "hello", 2, two, two_names));
+	assert_non_null(usdt_provider__add_probe(p, "twelve", 12, mixed, mixed_names));
+	assert_non_null(usdt_provider__add_probe(p, "none", 0, NULL, NULL));
+	assert_int_equal(usdt_provider__load(p), 0);
+	fd = usdt_provider__fd(p);
+	assert_true(fd >= 0);
+
+	out = readelf("-n", fd);
+	assert_non_null(out);
+	assert_non_null(strstr(out, "Provider: loadtest"));
+	line = strstr(out, "Name: hello");
+	assert_non_null(line);
+	assert_non_null(strstr(line, "Arguments: -4@%edi 8@%rsi\n"));
+	line = strstr(out, "Name: twelve");
+	assert_non_null(line);
+	assert_non_null(strstr(line, "Arguments: -4@%edi 8@%rsi 8@%rdx -1@%cl 2@%r8w -8@%r9 "
+				     "-4@8(%rsp) 8@16(%rsp) 8@24(%rsp) -1@32(%rsp) 8@40(%rsp) "
+				     "8@48(%rsp)\n"));
+	assert_non_null(strstr(out, "Name: none"));
+	assert_non_null(strstr(out, "usdtkit"));
+	free(out);
+
+	out = readelf("-lS", fd);
+	assert_non_null(out);
+	/* No segment both writable and executable; the stack is not executable. */
+	assert_null(strstr(out, "RWE"));
+	assert_non_null(strstr(out, "GNU_STACK"));
+	line = strstr(out, "GNU_STACK");
+	*strchrnul(line, '\n') = '\0';
+	assert_non_null(strstr(line, " RW "));
+	assert_null(strstr(line, "RWE"));
+	free(out);
+	out = readelf("-lS", fd);
+	assert_non_null(out);
+	assert_non_null(strstr(out, ".stapsdt.base"));
+	assert_non_null(strstr(out, ".probes"));
+	assert_non_null(strstr(out, "DYNAMIC"));
+	free(out);
+	usdt_provider__free(p);
+}
+
+static void test_dlsym_and_nops(void **state)
+{
+	static const struct {
+		int nop;
+		unsigned char bytes[11];
+		size_t len;
+	} forms[] = {
+		{USDT_NOP_1, {0x90, 0xc3}, 2},
+		{USDT_NOP_5, {0x0f, 0x1f, 0x44, 0x00, 0x00, 0xc3}, 6},
+		{USDT_NOP_10,
+		 {0x66, 0x2e, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc3},
+		 11},
+	};
+	const enum usdt_type one[] = {USDT_TYPE_UINT64};
+
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		struct usdt_provider_opts o = {.sz = sizeof(o), .probe_nop = forms[i].nop};
+		struct usdt_provider *p = usdt_provider__new("noptest", &o);
+		struct usdt_probe *a, *b;
+		const unsigned char *pc;
+		char path[64];
+		void *h;
+
+		assert_non_null(p);
+		a = usdt_provider__add_probe(p, "first", 1, one, NULL);
+		b = usdt_provider__add_probe(p, "second", 0, NULL, NULL);
+		assert_non_null(a);
+		assert_non_null(b);
+		assert_int_equal(usdt_provider__load(p), 0);
+		assert_int_equal(usdt_provider__probe_nop(p), forms[i].nop);
+		pc = usdt_probe__address(b);
+		assert_non_null(pc);
+		assert_memory_equal(pc, forms[i].bytes, forms[i].len);
+		if (forms[i].nop == USDT_NOP_10)
+			assert_int_equal(pc[-1], 0x90);
+
+		/* The stubs are real dynamic symbols of a dlopen()ed object. */
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)getpid(), usdt_provider__fd(p));
+		h = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
+		assert_non_null(h);
+		assert_ptr_equal((const unsigned char *)dlsym(h, "second") +
+					 (forms[i].nop == USDT_NOP_10),
+				 pc);
+		assert_non_null(dlsym(h, "noptest_first_semaphore"));
+		dlclose(h);
+		usdt_provider__free(p);
+	}
+}
+
+static void test_auto_nop(void **state)
+{
+	struct usdt_provider_opts o = {.sz = sizeof(o)};
+	struct usdt_provider *p;
+	char *env = getenv("USDTKIT_PROBE_NOP");
+
+	/* The environment forces a form when opts do not. */
+	setenv("USDTKIT_PROBE_NOP", "10", 1);
+	p = usdt_provider__new("envtest", &o);
+	assert_non_null(p);
+	assert_int_equal(usdt_provider__probe_nop(p), USDT_NOP_10);
+	usdt_provider__free(p);
+	o.probe_nop = USDT_NOP_1;
+	p = usdt_provider__new("envtest", &o);
+	assert_int_equal(usdt_provider__probe_nop(p), USDT_NOP_1);
+	usdt_provider__free(p);
+	unsetenv("USDTKIT_PROBE_NOP");
+	/* Detection: the 5-byte form exactly when the kernel can optimize it. */
+	p = usdt_provider__new("envtest", NULL);
+	{
+		int st = -1;
+		char *out = rt_run("grep -qw arch_uprobe_optimize /proc/kallsyms", &st);
+
+		free(out);
+		assert_int_equal(usdt_provider__probe_nop(p), st == 0 ? USDT_NOP_5 : USDT_NOP_1);
+	}
+	usdt_provider__free(p);
+	if (env)
+		setenv("USDTKIT_PROBE_NOP", env, 1);
+}
+
+static void test_memfd_name_and_fallback(void **state)
+{
+	struct usdt_provider_opts o = {.sz = sizeof(o), .no_memfd = true};
+	struct usdt_provider *p = usdt_provider__new("memfdname", NULL), *f;
+	char path[64], link[512], dir[512], *slash;
+	struct stat st;
+	ssize_t n;
+
+	assert_non_null(p);
+	assert_non_null(usdt_provider__add_probe(p, "x", 0, NULL, NULL));
+	assert_int_equal(usdt_provider__load(p), 0);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", usdt_provider__fd(p));
+	n = readlink(path, link, sizeof(link) - 1);
+	assert_true(n > 0);
+	link[n] = '\0';
+	assert_non_null(strstr(link, "/memfd:memfdname"));
+
+	/* Fallback: a private 0700 directory, removed at unload. */
+	f = usdt_provider__new("filetest", &o);
+	assert_non_null(f);
+	assert_non_null(usdt_provider__add_probe(f, "x", 0, NULL, NULL));
+	assert_int_equal(usdt_provider__load(f), 0);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", usdt_provider__fd(f));
+	n = readlink(path, link, sizeof(link) - 1);
+	assert_true(n > 0);
+	link[n] = '\0';
+	assert_null(strstr(link, "memfd:"));
+	assert_non_null(strstr(link, "/usdtkit-"));
+	assert_int_equal(stat(link, &st), 0);
+	strcpy(dir, link);
+	slash = strrchr(dir, '/');
+	*slash = '\0';
+	assert_int_equal(stat(dir, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	assert_int_equal(usdt_provider__unload(f), 0);
+	assert_int_equal(stat(link, &st), -1);
+	assert_int_equal(stat(dir, &st), -1);
+	/* And it loads again. */
+	assert_int_equal(usdt_provider__load(f), 0);
+	usdt_provider__free(f);
+	usdt_provider__free(p);
+}
+
+/* The sdt core reads back what the runtime wrote: notes, metadata, specs. */
+static void test_notes_via_sdt_core(void **state)
+{
+	const enum usdt_type two[] = {USDT_TYPE_UINT64, USDT_TYPE_DOUBLE};
+	const char *two_names[] = {"id", NULL};
+	struct usdt_provider *p = usdt_provider__new("coretest", NULL);
+	struct usdt_probe *a, *b;
+	struct usdt_notes *notes;
+	struct usdt_arg_spec specs[USDT_MAX_ARGS];
+	const struct usdt_note *n;
+	uint64_t sym;
+	Dl_info di;
+
+	assert_non_null(p);
+	a = usdt_provider__add_probe(p, "pair", 2, two, two_names);
+	b = usdt_provider__add_probe(p, "twelve", 12, mixed, mixed_names);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(usdt_provider__load(p), 0);
+	notes = usdt_notes__open_fd(usdt_provider__fd(p), NULL);
+	assert_non_null(notes);
+	assert_int_equal(usdt_notes__count(notes), 2);
+	assert_int_equal(usdt_notes__arch(notes), USDT_ARCH_X86_64);
+
+	n = usdt_notes__get(notes, 0);
+	assert_string_equal(n->provider, "coretest");
+	assert_string_equal(n->name, "pair");
+	assert_string_equal(n->args, "8@%rdi 8@%rsi");
+	assert_non_null(n->meta);
+	assert_string_equal(n->meta, "id:u64 f64");
+	assert_true(n->semaphore != 0);
+	assert_true(n->sema_offset != USDT_NO_OFFSET);
+	assert_int_equal(n->sema_offset % 4096, 0); /* first semaphore, page aligned */
+	/* The note's pc is the stub's probe point, at the load base + pc. */
+	assert_int_equal(usdt_notes__symbol(notes, "pair", &sym), 0);
+	assert_int_equal(n->pc_addr - sym, usdt_provider__probe_nop(p) == USDT_NOP_10 ? 1 : 0);
+	assert_true(dladdr(usdt_probe__address(a), &di));
+	assert_ptr_equal((const char *)di.dli_fbase + n->pc_addr, usdt_probe__address(a));
+
+	n = usdt_notes__get(notes, 1);
+	assert_string_equal(n->name, "twelve");
+	assert_string_equal(n->meta, "a:i32 s:str d:f64 i8 e:u16 f:i64 g:i32 h:str i:f64 j:i8 "
+				     "k:u64 l:ptr");
+	assert_int_equal(
+		usdt_arg_specs__parse(specs, USDT_MAX_ARGS, n->args, USDT_ARCH_X86_64, NULL), 12);
+	assert_int_equal(specs[0].kind, USDT_OPERAND_REG);
+	assert_int_equal(specs[0].base, USDT_REG_X86_DI);
+	assert_true(specs[0].is_signed);
+	assert_int_equal(specs[3].size, 1);
+	assert_int_equal(specs[3].base, USDT_REG_X86_CX);
+	assert_int_equal(specs[6].kind, USDT_OPERAND_MEM);
+	assert_int_equal(specs[6].base, USDT_REG_X86_SP);
+	assert_int_equal(specs[6].disp, 8);
+	assert_int_equal(specs[11].disp, 48);
+	assert_int_equal(n->sema_offset, usdt_notes__get(notes, 0)->sema_offset + 2);
+	usdt_notes__free(notes);
+	usdt_provider__free(p);
+}
+
+/* A fallback file still loaded at exit() is removed by the atexit handler. */
+static void test_fallback_removed_at_exit(void **state)
+{
+	char link[512] = "";
+	int fds[2], st;
+	ssize_t n;
+	pid_t pid;
+	struct stat sb;
+
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct usdt_provider_opts o = {.sz = sizeof(o), .no_memfd = true};
+		struct usdt_provider *p = usdt_provider__new("exittest", &o);
+		char path[64];
+
+		close(fds[0]);
+		if (!p || !usdt_provider__add_probe(p, "x", 0, NULL, NULL) ||
+		    usdt_provider__load(p))
+			_exit(1);
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", usdt_provider__fd(p));
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n <= 0 || write(fds[1], link, (size_t)n) != n)
+			_exit(1);
+		exit(0); /* no unload, no free: atexit must clean up */
+	}
+	close(fds[1]);
+	n = read(fds[0], link, sizeof(link) - 1);
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_true(n > 0);
+	link[n] = '\0';
+	assert_non_null(strstr(link, "/usdtkit-"));
+	assert_int_equal(stat(link, &sb), -1);
+	*strrchr(link, '/') = '\0';
+	assert_int_equal(stat(link, &sb), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_notes_and_segments),
+		cmocka_unit_test(test_dlsym_and_nops),
+		cmocka_unit_test(test_auto_nop),
+		cmocka_unit_test(test_memfd_name_and_fallback),
+		cmocka_unit_test(test_notes_via_sdt_core),
+		cmocka_unit_test(test_fallback_removed_at_exit),
+	};
+
+	return rt_exit(cmocka_run_group_tests(tests, NULL, NULL));
+}

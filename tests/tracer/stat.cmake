@@ -1,0 +1,15 @@
+# Tests of `usdtkit stat` (issue 7). They drive the real build*/bin/usdtkit
+# against stat_fixtures/stat_fixture, which fires known distributions, and
+# skip (77) where BPF is not permitted. One source, one ctest per group.
+add_executable(stat_fixture ${CMAKE_CURRENT_LIST_DIR}/stat_fixtures/stat_fixture.c)
+set_target_properties(stat_fixture PROPERTIES
+  RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests/tracer/stat_fixtures)
+target_link_libraries(stat_fixture PRIVATE pthread)
+
+foreach(group counts hist latency targets usage)
+  usdtkit_add_test(tracer stat_${group}
+    SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_stat.c ${CMAKE_CURRENT_LIST_DIR}/test_stat_util.c
+    ARGS ${group}
+    DEPENDS usdtkit_cli stat_fixture
+    TIMEOUT 300)
+endforeach()

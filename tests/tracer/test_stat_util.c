@@ -1,0 +1,536 @@
+// SPDX-License-Identifier: MIT
+/* Helpers of the `usdtkit stat` integration tests (see test_stat_util.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "test_stat_util.h"
+
+static char usdtkit_path[4096], fixture_path[4096];
+
+const char *st_usdtkit(void)
+{
+	const char *dir = getenv("USDTKIT_BUILD_DIR");
+
+	snprintf(usdtkit_path, sizeof(usdtkit_path), "%s/bin/usdtkit", dir ? dir : ".");
+	if (access(usdtkit_path, X_OK)) {
+		fprintf(stderr, "usdtkit binary not found at %s\n", usdtkit_path);
+		return NULL;
+	}
+	return usdtkit_path;
+}
+
+const char *st_fixture(void)
+{
+	const char *dir = getenv("USDTKIT_BUILD_DIR");
+
+	snprintf(fixture_path, sizeof(fixture_path), "%s/tests/tracer/stat_fixtures/stat_fixture",
+		 dir ? dir : ".");
+	return fixture_path;
+}
+
+int st_bpf_permitted(void)
+{
+	union bpf_attr attr;
+	int fd;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.map_type = BPF_MAP_TYPE_ARRAY;
+	attr.key_size = 4;
+	attr.value_size = 4;
+	attr.max_entries = 1;
+	fd = syscall(SYS_bpf, BPF_MAP_CREATE, &attr, sizeof(attr));
+	if (fd < 0) {
+		printf("SKIP: BPF is not permitted here (bpf(): %s); run as root or with "
+		       "CAP_BPF+CAP_PERFMON\n",
+		       strerror(errno));
+		return ST_SKIP;
+	}
+	close(fd);
+	if (access("/sys/bus/event_source/devices/uprobe/type", R_OK)) {
+		printf("SKIP: the kernel has no uprobe PMU\n");
+		return ST_SKIP;
+	}
+	return 0;
+}
+
+int st_start(struct st_proc *p, char *const argv[])
+{
+	int out, err;
+
+	memset(p, 0, sizeof(*p));
+	p->status = -1;
+	strcpy(p->out_path, "/tmp/usdtkit-st-out-XXXXXX");
+	strcpy(p->err_path, "/tmp/usdtkit-st-err-XXXXXX");
+	out = mkostemp(p->out_path, O_CLOEXEC);
+	err = mkostemp(p->err_path, O_CLOEXEC);
+	if (out < 0 || err < 0) {
+		if (out >= 0)
+			close(out);
+		if (err >= 0)
+			close(err);
+		return -errno;
+	}
+	p->pid = fork();
+	if (p->pid < 0) {
+		close(out);
+		close(err);
+		return -errno;
+	}
+	if (p->pid == 0) {
+		int null = open("/dev/null", O_RDONLY);
+
+		dup2(null, 0);
+		dup2(out, 1);
+		dup2(err, 2);
+		execv(argv[0], argv);
+		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(out);
+	close(err);
+	return 0;
+}
+
+static int decode(int st)
+{
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int st_wait(struct st_proc *p, int timeout_ms)
+{
+	struct timespec ts = {0, 5 * 1000 * 1000};
+	int st;
+
+	if (p->status >= 0 || p->pid <= 0)
+		return p->status;
+	for (int waited = 0;; waited += 5) {
+		if (waitpid(p->pid, &st, WNOHANG) == p->pid) {
+			p->status = decode(st);
+			return p->status;
+		}
+		if (waited >= timeout_ms)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	fprintf(stderr, "pid %d did not exit within %d ms: killed\n", p->pid, timeout_ms);
+	kill(p->pid, SIGKILL);
+	if (waitpid(p->pid, &st, 0) == p->pid)
+		p->status = decode(st);
+	return -ETIMEDOUT;
+}
+
+void st_cleanup(struct st_proc *p)
+{
+	if (p->pid > 0 && p->status < 0) {
+		kill(p->pid, SIGKILL);
+		waitpid(p->pid, NULL, 0);
+		p->status = 128 + SIGKILL;
+	}
+	if (p->out_path[0])
+		unlink(p->out_path);
+	if (p->err_path[0])
+		unlink(p->err_path);
+	p->out_path[0] = p->err_path[0] = 0;
+}
+
+char *st_read(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	size_t len = 0, cap = 4096, n;
+	char *buf = malloc(cap + 1);
+
+	if (!buf)
+		abort();
+	if (f) {
+		while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
+			len += n;
+			if (len == cap) {
+				cap *= 2;
+				buf = realloc(buf, cap + 1);
+				if (!buf)
+					abort();
+			}
+		}
+		fclose(f);
+	}
+	buf[len] = 0;
+	return buf;
+}
+
+bool st_wait_for(const char *path, const char *needle, int timeout_ms)
+{
+	struct timespec ts = {0, 10 * 1000 * 1000};
+
+	for (int waited = 0; waited <= timeout_ms; waited += 10) {
+		char *s = st_read(path);
+		bool found = strstr(s, needle) != NULL;
+
+		free(s);
+		if (found)
+			return true;
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
+void st_dump(const struct st_proc *p, const char *what)
+{
+	char *out = st_read(p->out_path), *err = st_read(p->err_path);
+
+	fprintf(stderr, "--- %s (status %d) stdout:\n%.6000s\n--- stderr:\n%.4000s\n", what,
+		p->status, out, err);
+	free(out);
+	free(err);
+}
+
+char *st_stat_around(const char *mode, int *status, pid_t *fixture_pid, ...)
+{
+	char *argv[64], *fargv[3], *out = NULL;
+	struct st_proc stat, fix;
+	size_t n = 0;
+	va_list ap;
+
+	argv[n++] = (char *)st_usdtkit();
+	argv[n++] = "stat";
+	va_start(ap, fixture_pid);
+	for (const char *a; (a = va_arg(ap, const char *)) && n < 62;)
+		argv[n++] = (char *)a;
+	va_end(ap);
+	argv[n] = NULL;
+	if (!argv[0] || st_start(&stat, argv))
+		return NULL;
+	if (!st_wait_for(stat.err_path, "attached", 30000)) {
+		st_wait(&stat, 100);
+		st_dump(&stat, "usdtkit stat did not attach");
+		goto out;
+	}
+	fargv[0] = (char *)st_fixture();
+	fargv[1] = (char *)mode;
+	fargv[2] = NULL;
+	if (st_start(&fix, fargv))
+		goto out;
+	if (fixture_pid)
+		*fixture_pid = fix.pid;
+	if (st_wait(&fix, 60000) != 0) {
+		st_dump(&fix, "fixture failed");
+		st_cleanup(&fix);
+		goto out;
+	}
+	st_cleanup(&fix);
+	kill(stat.pid, SIGINT);
+	*status = st_wait(&stat, 30000);
+	out = st_read(stat.out_path);
+	if (*status != 0)
+		st_dump(&stat, "usdtkit stat");
+out:
+	st_cleanup(&stat);
+	return out;
+}
+
+/* --- JSON --- */
+
+struct parser {
+	const char *s;
+	int depth;
+};
+
+static void skip_ws(struct parser *p)
+{
+	while (*p->s == ' ' || *p->s == '\t' || *p->s == '\n' || *p->s == '\r')
+		p->s++;
+}
+
+static char *parse_string(struct parser *p)
+{
+	size_t cap = 32, len = 0;
+	char *out;
+
+	if (*p->s != '"')
+		return NULL;
+	p->s++;
+	out = malloc(cap);
+	if (!out)
+		abort();
+	while (*p->s != '"') {
+		char c = *p->s++;
+
+		if (!c || (unsigned char)c < 0x20) {
+			free(out);
+			return NULL;
+		}
+		if (c == '\\') {
+			c = *p->s++;
+			switch (c) {
+			case 'n':
+				c = '\n';
+				break;
+			case 't':
+				c = '\t';
+				break;
+			case 'r':
+				c = '\r';
+				break;
+			case 'b':
+				c = '\b';
+				break;
+			case 'f':
+				c = '\f';
+				break;
+			case 'u': {
+				unsigned int cp;
+
+				if (sscanf(p->s, "%4x", &cp) != 1) {
+					free(out);
+					return NULL;
+				}
+				p->s += 4;
+				c = cp < 0x80 ? (char)cp : '?';
+				break;
+			}
+			case '"':
+			case '\\':
+			case '/':
+				break;
+			default:
+				free(out);
+				return NULL;
+			}
+		}
+		if (len + 2 > cap) {
+			cap *= 2;
+			out = realloc(out, cap);
+			if (!out)
+				abort();
+		}
+		out[len++] = c;
+	}
+	p->s++;
+	out[len] = 0;
+	return out;
+}
+
+static bool parse_value(struct parser *p, struct st_json *v);
+
+static bool parse_items(struct parser *p, struct st_json *v, char close, bool keyed)
+{
+	size_t cap = 0;
+
+	p->s++;
+	skip_ws(p);
+	if (*p->s == close) {
+		p->s++;
+		return true;
+	}
+	for (;;) {
+		struct st_json item = {0};
+
+		skip_ws(p);
+		if (keyed) {
+			item.key = parse_string(p);
+			if (!item.key)
+				return false;
+			skip_ws(p);
+			if (*p->s++ != ':') {
+				free(item.key);
+				return false;
+			}
+		}
+		if (!parse_value(p, &item)) {
+			free(item.key);
+			return false;
+		}
+		if (v->n == cap) {
+			cap = cap ? cap * 2 : 8;
+			v->items = realloc(v->items, cap * sizeof(*v->items));
+			if (!v->items)
+				abort();
+		}
+		v->items[v->n++] = item;
+		skip_ws(p);
+		if (*p->s == ',') {
+			p->s++;
+			continue;
+		}
+		if (*p->s == close) {
+			p->s++;
+			return true;
+		}
+		return false;
+	}
+}
+
+static void free_items(struct st_json *v)
+{
+	for (size_t i = 0; i < v->n; i++) {
+		free(v->items[i].key);
+		free(v->items[i].str);
+		free_items(&v->items[i]);
+	}
+	free(v->items);
+	v->items = NULL;
+	v->n = 0;
+}
+
+static bool parse_value(struct parser *p, struct st_json *v)
+{
+	bool ok = false;
+
+	if (++p->depth > 64)
+		return false;
+	skip_ws(p);
+	switch (*p->s) {
+	case '{':
+		v->type = SJ_OBJ;
+		ok = parse_items(p, v, '}', true);
+		break;
+	case '[':
+		v->type = SJ_ARR;
+		ok = parse_items(p, v, ']', false);
+		break;
+	case '"':
+		v->type = SJ_STR;
+		v->str = parse_string(p);
+		ok = v->str != NULL;
+		break;
+	case 't':
+	case 'f':
+	case 'n':
+		if (!strncmp(p->s, "true", 4) || !strncmp(p->s, "null", 4)) {
+			v->type = p->s[0] == 't' ? SJ_BOOL : SJ_NULL;
+			v->b = p->s[0] == 't';
+			p->s += 4;
+			ok = true;
+		} else if (!strncmp(p->s, "false", 5)) {
+			v->type = SJ_BOOL;
+			p->s += 5;
+			ok = true;
+		}
+		break;
+	default: {
+		const char *start = p->s;
+		char *end;
+
+		if (*start != '-' && (*start < '0' || *start > '9'))
+			break;
+		v->type = SJ_NUM;
+		v->num = strtod(start, &end);
+		if (end == start)
+			break;
+		v->is_int = !memchr(start, '.', end - start) && !memchr(start, 'e', end - start) &&
+			    !memchr(start, 'E', end - start);
+		if (v->is_int) {
+			errno = 0;
+			if (*start == '-') {
+				v->i = strtoll(start, NULL, 10);
+				v->u = (uint64_t)v->i;
+			} else {
+				v->u = strtoull(start, NULL, 10);
+				v->i = (int64_t)v->u;
+			}
+		}
+		p->s = end;
+		ok = true;
+		break;
+	}
+	}
+	if (!ok)
+		free_items(v);
+	p->depth--;
+	return ok;
+}
+
+struct st_json *st_json_parse(const char *s, const char **end)
+{
+	struct parser p = {.s = s};
+	struct st_json *v = calloc(1, sizeof(*v));
+
+	if (!v)
+		abort();
+	if (!parse_value(&p, v)) {
+		free(v->str);
+		free(v);
+		return NULL;
+	}
+	if (end)
+		*end = p.s;
+	return v;
+}
+
+void st_json_free(struct st_json *v)
+{
+	if (!v)
+		return;
+	free_items(v);
+	free(v->str);
+	free(v);
+}
+
+const struct st_json *st_json_get(const struct st_json *obj, const char *key)
+{
+	if (!obj || obj->type != SJ_OBJ)
+		return NULL;
+	for (size_t i = 0; i < obj->n; i++)
+		if (!strcmp(obj->items[i].key, key))
+			return &obj->items[i];
+	return NULL;
+}
+
+const struct st_json *st_json_probe(const struct st_json *rec, const char *name)
+{
+	const struct st_json *probes = st_json_get(rec, "probes");
+
+	if (!probes || probes->type != SJ_ARR)
+		return NULL;
+	for (size_t i = 0; i < probes->n; i++) {
+		const struct st_json *n = st_json_get(&probes->items[i], "name");
+
+		if (n && n->type == SJ_STR && !strcmp(n->str, name))
+			return &probes->items[i];
+	}
+	return NULL;
+}
+
+int64_t st_json_int(const struct st_json *obj, const char *key)
+{
+	const struct st_json *v = st_json_get(obj, key);
+
+	if (!v || v->type != SJ_NUM || !v->is_int) {
+		fprintf(stderr, "JSON member '%s' missing or not an integer\n", key);
+		abort();
+	}
+	return v->i;
+}
+
+size_t st_json_lines(const char *text, struct st_json **out, size_t max)
+{
+	size_t n = 0;
+
+	while (*text && n < max) {
+		const char *nl = strchrnul(text, '\n'), *end;
+		struct st_json *v;
+
+		if (nl == text) {
+			text++;
+			continue;
+		}
+		v = st_json_parse(text, &end);
+		if (!v || end != nl) {
+			fprintf(stderr, "not a JSON line: %.*s\n", (int)(nl - text), text);
+			st_json_free(v);
+			return n;
+		}
+		out[n++] = v;
+		text = *nl ? nl + 1 : nl;
+	}
+	return n;
+}

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `usdtkit trace` and runtime providers (libusdtkit): argument names and
+ * types come from the provider's metadata note, so strings, doubles and
+ * signed integers decode without --args; a provider loaded after usdtkit
+ * attached to a -p target is found by the maps rescan and traced.
+ */
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "test_trace_util.h"
+
+/* Counts lines "rtp:req path="/index.html" size=512+i ratio=0.5 code=-i". */
+static int count_good(const char *out, int max)
+{
+	char want[128];
+	int n = 0;
+
+	for (int i = 0; i < max; i++) {
+		snprintf(want, sizeof(want),
+			 " rtp:req path=\"/index.html\" size=%d ratio=0.5 code=%d\n", 512 + i, -i);
+		if (strstr(out, want))
+			n++;
+	}
+	return n;
+}
+
+static void runtime_command(void **state)
+{
+	char cmd[4200];
+	char *argv[] = { (char *)tt_usdtkit(), "trace", "-c", cmd, "rtp:*", NULL };
+	struct tt_proc p;
+	char *out;
+	int good;
+
+	/* loaded 300 ms after start, after usdtkit attached to the command */
+	snprintf(cmd, sizeof(cmd), "%s 300 40 20", tt_fixture("trace_runtime"));
+	assert_int_equal(tt_run(&p, argv, 60000), 0);
+	out = tt_read(p.out_path);
+	good = count_good(out, 40);
+	printf("runtime provider under -c: %d of 40 fires decoded\n", good);
+	if (good < 30)
+		tt_dump(&p, "runtime -c");
+	/* the first fires can precede the rescan that finds the new object */
+	assert_true(good >= 30);
+	assert_int_equal(tt_count_lines(out, " rtp:req "), good);
+	free(out);
+	tt_cleanup(&p);
+}
+
+static void runtime_late_pid(void **state)
+{
+	char *fix[] = { (char *)tt_fixture("trace_runtime"), "1500", "40", "20", NULL };
+	char pid[32];
+	char *argv[] = { (char *)tt_usdtkit(), "trace", "-p", pid, "-w", "rtp:req", "--json",
+			 NULL };
+	struct tt_proc f, p;
+	char *out, *fout;
+	size_t n;
+
+	assert_int_equal(tt_start(&f, fix), 0);
+	usleep(300 * 1000);
+	fout = tt_read(f.out_path);
+	assert_null(strstr(fout, "loaded")); /* not loaded yet when usdtkit attaches */
+	free(fout);
+	snprintf(pid, sizeof(pid), "%d", f.pid);
+	assert_int_equal(tt_start(&p, argv), 0);
+	assert_int_equal(tt_wait(&f, 60000), 0);
+	assert_int_equal(tt_wait(&p, 10000), 0);
+	out = tt_read(p.out_path);
+	n = tt_count_lines(out, "\"provider\":\"rtp\",\"name\":\"req\",\"args\":{\"path\":"
+				"\"/index.html\",\"size\":5");
+	printf("runtime provider loaded after attach: %zu of 40 fires\n", n);
+	if (n < 30)
+		tt_dump(&p, "late provider");
+	assert_true(n >= 30);
+	assert_non_null(strstr(out, "\"ratio\":0.5,\"code\":-39}}"));
+	free(out);
+	tt_cleanup(&p);
+	tt_cleanup(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(runtime_command),
+		cmocka_unit_test(runtime_late_pid),
+	};
+	int rc;
+
+	if (!tt_usdtkit())
+		return 1;
+	rc = tt_bpf_permitted();
+	if (rc)
+		return rc;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `usdtkit trace` targets and transport: -p follows a process and exits 0
+ * when it exits; a semaphore-guarded probe sees its semaphore on while
+ * traced and off after usdtkit exits (the kernel's ref_ctr_offset); 8
+ * threads firing 100 000 probes each arrive complete, or every loss is
+ * reported (events + lost == fires).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "test_trace_util.h"
+
+/* Waits until @pid runs @exe (the fork in tt_start has exec'd). */
+static bool wait_exec(pid_t pid, const char *exe)
+{
+	char link[64], target[PATH_MAX], want[PATH_MAX];
+
+	if (!realpath(exe, want))
+		return false;
+	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
+	for (int i = 0; i < 500; i++) {
+		ssize_t n = readlink(link, target, sizeof(target) - 1);
+
+		if (n > 0) {
+			target[n] = 0;
+			if (!strcmp(target, want))
+				return true;
+		}
+		usleep(10 * 1000);
+	}
+	return false;
+}
+
+static void pid_exit(void **state)
+{
+	char *fix[] = { (char *)tt_fixture("trace_operands"), "40", NULL };
+	char pid[32];
+	char *argv[] = { (char *)tt_usdtkit(), "trace",	  "-p", pid, "ops:str", "--args",
+			 "ops:str=s:str,n:i32",	 NULL };
+	struct tt_proc f, p;
+	char *out, *err;
+
+	assert_int_equal(tt_start(&f, fix), 0);
+	assert_true(wait_exec(f.pid, fix[0]));
+	snprintf(pid, sizeof(pid), "%d", f.pid);
+	assert_int_equal(tt_start(&p, argv), 0);
+	/* the fixture runs ~1 s; usdtkit must notice its exit and stop with 0 */
+	assert_int_equal(tt_wait(&f, 30000), 0);
+	assert_int_equal(tt_wait(&p, 10000), 0);
+	out = tt_read(p.out_path);
+	err = tt_read(p.err_path);
+	if (!strstr(err, "exited"))
+		tt_dump(&p, "pid exit");
+	assert_non_null(strstr(err, "exited"));
+	assert_true(tt_count_lines(out, " ops:str s=\"never touched by the program\" n=28") >= 1);
+	free(out);
+	free(err);
+	tt_cleanup(&p);
+	tt_cleanup(&f);
+
+	/* a PID that does not exist: failure, not a hang */
+	snprintf(pid, sizeof(pid), "%d", INT_MAX - 1);
+	assert_int_equal(tt_run(&p, argv, 30000), 1);
+	tt_cleanup(&p);
+}
+
+static void semaphore(void **state)
+{
+	char *fix[] = { (char *)tt_fixture("trace_sema"), "60", NULL };
+	char pid[32];
+	char *argv[] = { (char *)tt_usdtkit(), "trace", "-p", pid, "demo:guarded", NULL };
+	struct tt_proc f, p;
+	char *out, *fout;
+
+	assert_int_equal(tt_start(&f, fix), 0);
+	assert_true(tt_wait_for(f.out_path, "sema=0 fired=0\n", 10000));
+	snprintf(pid, sizeof(pid), "%d", f.pid);
+	assert_int_equal(tt_start(&p, argv), 0);
+	/* while traced, the kernel holds the semaphore up and the probe fires */
+	assert_true(tt_wait_for(f.out_path, "sema=1 fired=0\n", 10000));
+	assert_true(tt_wait_for(p.out_path, "demo:guarded arg0=5\n", 10000));
+	tt_signal(&p, SIGINT);
+	assert_int_equal(tt_wait(&p, 10000), 0);
+	/* after usdtkit exits, the semaphore is back to 0 */
+	assert_true(tt_wait_for(f.out_path, "sema=0 fired=", 10000));
+	fout = tt_read(f.out_path);
+	assert_non_null(strstr(strstr(fout, "sema=1"), "sema=0"));
+	out = tt_read(p.err_path);
+	assert_non_null(strstr(out, " lost"));
+	free(out);
+	free(fout);
+	tt_cleanup(&p);
+	tt_cleanup(&f);
+}
+
+static void threads_no_loss(void **state)
+{
+	char cmd[4200];
+	char *argv[] = { (char *)tt_usdtkit(), "trace", "-c", cmd, "thr:fire", "-f", "{0} {1}",
+			 "-o", "/dev/null", NULL };
+	unsigned long long events = 0, lost = 0;
+	struct tt_proc p;
+	char *err, *out, *s;
+
+	snprintf(cmd, sizeof(cmd), "%s 8 100000", tt_fixture("trace_threads"));
+	assert_int_equal(tt_run(&p, argv, 240000), 0);
+	err = tt_read(p.err_path);
+	out = tt_read(p.out_path);
+	assert_non_null(strstr(out, "fired 800000"));
+	s = strstr(err, "usdtkit trace: ");
+	while (s && sscanf(s, "usdtkit trace: %llu events, %llu lost", &events, &lost) != 2)
+		s = strstr(s + 1, "usdtkit trace: ");
+	assert_non_null(s);
+	printf("8 threads x 100000 fires: %llu events, %llu lost\n", events, lost);
+	assert_int_equal(events + lost, 800000);
+	free(err);
+	free(out);
+	tt_cleanup(&p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(pid_exit),
+		cmocka_unit_test(semaphore),
+		cmocka_unit_test(threads_no_loss),
+	};
+	int rc;
+
+	if (!tt_usdtkit())
+		return 1;
+	rc = tt_bpf_permitted();
+	if (rc)
+		return rc;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

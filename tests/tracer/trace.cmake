@@ -1,0 +1,45 @@
+# Tests of `usdtkit trace` (issue 5). They drive the real build*/bin/usdtkit
+# against fixture processes from fixtures/ and skip (77) where BPF is not
+# permitted.
+set(USDTKIT_TRACE_FIXTURES ${CMAKE_BINARY_DIR}/tests/tracer/fixtures)
+
+function(usdtkit_trace_fixture name)
+  cmake_parse_arguments(F "" "" "SOURCES;LIBS" ${ARGN})
+  add_executable(trace_fixture_${name} ${F_SOURCES})
+  set_target_properties(trace_fixture_${name} PROPERTIES
+    OUTPUT_NAME ${name}
+    RUNTIME_OUTPUT_DIRECTORY ${USDTKIT_TRACE_FIXTURES})
+  target_include_directories(trace_fixture_${name} PRIVATE ${USDTKIT_INCLUDE_DIR})
+  if(F_LIBS)
+    target_link_libraries(trace_fixture_${name} PRIVATE ${F_LIBS})
+  endif()
+endfunction()
+
+# Hand-written probes with every operand form (preprocessed assembly).
+enable_language(ASM)
+usdtkit_trace_fixture(trace_operands SOURCES ${CMAKE_CURRENT_LIST_DIR}/fixtures/trace_operands.S)
+usdtkit_trace_fixture(trace_sema SOURCES ${CMAKE_CURRENT_LIST_DIR}/fixtures/trace_sema.c)
+usdtkit_trace_fixture(trace_threads SOURCES ${CMAKE_CURRENT_LIST_DIR}/fixtures/trace_threads.c
+  LIBS pthread)
+
+set(trace_test_deps usdtkit_cli trace_fixture_trace_operands trace_fixture_trace_sema
+  trace_fixture_trace_threads)
+set(trace_util ${CMAKE_CURRENT_LIST_DIR}/test_trace_util.c)
+
+usdtkit_add_test(tracer trace_operands
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_trace_operands.c ${trace_util}
+  DEPENDS ${trace_test_deps} TIMEOUT 300)
+usdtkit_add_test(tracer trace_targets
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_trace_targets.c ${trace_util}
+  DEPENDS ${trace_test_deps} TIMEOUT 300)
+
+# Runtime providers: only when libusdtkit is part of this build.
+if(TARGET usdtkit)
+  usdtkit_trace_fixture(trace_runtime SOURCES ${CMAKE_CURRENT_LIST_DIR}/fixtures/trace_runtime.c
+    LIBS usdtkit)
+  usdtkit_add_test(tracer trace_runtime
+    SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_trace_runtime.c ${trace_util}
+    DEPENDS ${trace_test_deps} trace_fixture_trace_runtime TIMEOUT 300)
+else()
+  message(STATUS "usdtkit trace: runtime provider tests skipped (no libusdtkit target)")
+endif()

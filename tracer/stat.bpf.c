@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: MIT
+/*
+ * usdtkit stat: in-kernel aggregation. Two programs, user space loads one:
+ *
+ * stat_count: plain counting. A non-sleepable uprobe program that does
+ * nothing but add one to a per-CPU slot selected by the BPF cookie (the
+ * location index), so a hit costs the uprobe itself plus a few
+ * instructions; user space folds locations into probes.
+ *
+ * stat_args: everything that needs an argument or a timestamp (per-key
+ * counts, log2/linear histograms, latency between two probes). Sleepable,
+ * because arguments in memory and strings are read with
+ * bpf_copy_from_user() through the shared argument engine (fetch.bpf.h).
+ * The mode and the histogram shape are read-only constants, so the
+ * verifier prunes the paths a run does not use.
+ *
+ * Per-CPU slots are still updated atomically: a uprobe program can be
+ * preempted, and another task on the same CPU may hit the same probe.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "stat.h"
+#include "fetch.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+/* Set by user space before load. */
+const volatile __u32 mode = STAT_MODE_COUNT;
+const volatile __u32 by = 0; /* enum stat_by, STAT_MODE_BY */
+const volatile __u32 nbuckets = STAT_LOG2_BUCKETS; /* per probe, HIST/LHIST */
+const volatile __s64 lmin = 0; /* LHIST: [lmin, lmax) in steps of lstep */
+const volatile __s64 lmax = 0;
+const volatile __s64 lstep = 1;
+const volatile bool lat_match = false; /* LATENCY: key starts by an argument value */
+const volatile __u64 lat_div = 1; /* LATENCY: ns per unit */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct usdt_loc_spec);
+} locs SEC(".maps");
+
+/* Hits per location (cookie). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct stat_probe_cfg);
+} pcfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1);
+	__type(key, struct stat_key);
+	__type(value, __u64);
+} keys SEC(".maps");
+
+/* HIST/LHIST: probe_id * nbuckets + bucket. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} hist SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1);
+	__type(key, struct stat_start_key);
+	__type(value, __u64);
+} starts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, STAT_LAT_BUCKETS);
+	__type(key, __u32);
+	__type(value, __u64);
+} lat_hist SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, STAT_LAT__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} lat_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, STAT_CNT__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+SEC("uprobe")
+int stat_count(struct pt_regs *ctx)
+{
+	__u32 idx = bpf_get_attach_cookie(ctx);
+	__u64 *c = bpf_map_lookup_elem(&counts, &idx);
+
+	if (c)
+		__sync_fetch_and_add(c, 1);
+	return 0;
+}
+
+static __always_inline void count(__u32 which)
+{
+	__u64 *c = bpf_map_lookup_elem(&counters, &which);
+
+	if (c)
+		__sync_fetch_and_add(c, 1);
+}
+
+static __always_inline __u32 ilog2(__u64 v)
+{
+	__u32 r = 0;
+
+	if (v >> 32) {
+		v >>= 32;
+		r += 32;
+	}
+	if (v >> 16) {
+		v >>= 16;
+		r += 16;
+	}
+	if (v >> 8) {
+		v >>= 8;
+		r += 8;
+	}
+	if (v >> 4) {
+		v >>= 4;
+		r += 4;
+	}
+	if (v >> 2) {
+		v >>= 2;
+		r += 2;
+	}
+	if (v >> 1)
+		r += 1;
+	return r;
+}
+
+static __always_inline __u32 log2_bucket(__u64 v, bool is_signed)
+{
+	if (is_signed && (__s64)v < 0)
+		return 0;
+	if (!v)
+		return 1;
+	return 2 + ilog2(v);
+}
+
+static __always_inline __u32 linear_bucket(__u64 v, bool is_signed)
+{
+	__s64 s = (__s64)v;
+
+	if (!is_signed && s < 0)
+		return nbuckets - 1; /* above any signed bound */
+	if (s < lmin)
+		return 0;
+	if (s >= lmax)
+		return nbuckets - 1;
+	return 1 + (__u64)(s - lmin) / (__u64)lstep;
+}
+
+static __always_inline __u32 lat_bucket(__u64 d)
+{
+	__u32 msb;
+
+	if (d < STAT_LAT_SUB)
+		return d;
+	msb = ilog2(d);
+	return (msb - STAT_LAT_SUB_SHIFT + 1) * STAT_LAT_SUB +
+	       ((d >> (msb - STAT_LAT_SUB_SHIFT)) & (STAT_LAT_SUB - 1));
+}
+
+/* Zeroes what follows the string's terminator, so equal strings are equal keys. */
+static __always_inline void str_pad(char *s)
+{
+	bool end = false;
+
+	for (int i = 0; i < STAT_KEY_STR; i++) {
+		if (end)
+			s[i] = 0;
+		else if (!s[i])
+			end = true;
+	}
+	s[STAT_KEY_STR - 1] = 0;
+}
+
+static __always_inline void count_key(struct stat_key *k)
+{
+	__u64 one = 1, *c;
+	long err;
+
+	c = bpf_map_lookup_elem(&keys, k);
+	if (c) {
+		__sync_fetch_and_add(c, 1);
+		return;
+	}
+	err = bpf_map_update_elem(&keys, k, &one, BPF_NOEXIST);
+	if (!err)
+		return;
+	c = bpf_map_lookup_elem(&keys, k); /* inserted meanwhile by another hit */
+	if (c)
+		__sync_fetch_and_add(c, 1);
+	else
+		count(STAT_CNT_KEYS_FULL);
+}
+
+static __always_inline void latency(const struct stat_probe_cfg *cfg, __u64 id, __u64 v)
+{
+	struct stat_start_key sk = {};
+	__u64 now = bpf_ktime_get_ns(), *ts, d, *s;
+	__u32 b;
+
+	if (lat_match) {
+		sk.pid = id >> 32;
+		sk.val = v;
+	} else {
+		sk.val = (__u32)id;
+	}
+	if (cfg->role & STAT_ROLE_START) {
+		bpf_map_update_elem(&starts, &sk, &now, BPF_ANY);
+		return;
+	}
+	if (!(cfg->role & STAT_ROLE_END))
+		return;
+	ts = bpf_map_lookup_elem(&starts, &sk);
+	if (!ts) {
+		count(STAT_CNT_NO_START);
+		return;
+	}
+	d = now - *ts;
+	bpf_map_delete_elem(&starts, &sk);
+	b = STAT_LAT_MAX;
+	s = bpf_map_lookup_elem(&lat_stats, &b);
+	if (s && d > *s)
+		*s = d;
+	d /= lat_div;
+	b = STAT_LAT_SUM;
+	s = bpf_map_lookup_elem(&lat_stats, &b);
+	if (s)
+		__sync_fetch_and_add(s, d);
+	b = lat_bucket(d);
+	s = bpf_map_lookup_elem(&lat_hist, &b);
+	if (s)
+		__sync_fetch_and_add(s, 1);
+}
+
+SEC("uprobe.s")
+int stat_args(struct pt_regs *ctx)
+{
+	__u32 idx = bpf_get_attach_cookie(ctx), probe, b;
+	const struct usdt_loc_spec *loc;
+	const struct stat_probe_cfg *cfg;
+	const struct usdt_fetch *f;
+	struct stat_key key = {};
+	__u64 id, v = 0, *c;
+
+	c = bpf_map_lookup_elem(&counts, &idx);
+	if (c)
+		__sync_fetch_and_add(c, 1);
+	loc = bpf_map_lookup_elem(&locs, &idx);
+	if (!loc) {
+		count(STAT_CNT_NOLOC);
+		return 0;
+	}
+	probe = loc->probe_id;
+	cfg = bpf_map_lookup_elem(&pcfg, &probe);
+	if (!cfg) {
+		count(STAT_CNT_RANGE);
+		return 0;
+	}
+	if (!cfg->valid)
+		return 0;
+	id = bpf_get_current_pid_tgid();
+
+	if (mode == STAT_MODE_BY && by == STAT_BY_PID) {
+		v = id >> 32;
+	} else if (mode == STAT_MODE_BY && by == STAT_BY_TID) {
+		v = (__u32)id;
+	} else if (mode != STAT_MODE_LATENCY || lat_match) {
+		b = cfg->arg;
+		if (b >= FETCH_MAX_ARGS)
+			return 0;
+		f = &loc->args[b];
+		if (usdt_fetch__arg(ctx, f, usdt_fetch__probe_ip(ctx), &v)) {
+			count(STAT_CNT_FAULT);
+			return 0;
+		}
+	}
+
+	switch (mode) {
+	case STAT_MODE_BY:
+		key.probe_id = probe;
+		if (by == STAT_BY_ARG && cfg->is_str) {
+			if (usdt_fetch__str(key.str, STAT_KEY_STR, v)) {
+				count(STAT_CNT_FAULT);
+				return 0;
+			}
+			str_pad(key.str);
+		} else {
+			key.val = v;
+		}
+		count_key(&key);
+		break;
+	case STAT_MODE_HIST:
+	case STAT_MODE_LHIST:
+		b = mode == STAT_MODE_HIST ? log2_bucket(v, cfg->is_signed)
+					   : linear_bucket(v, cfg->is_signed);
+		if (b >= nbuckets)
+			return 0;
+		b += probe * nbuckets;
+		c = bpf_map_lookup_elem(&hist, &b);
+		if (c)
+			__sync_fetch_and_add(c, 1);
+		else
+			count(STAT_CNT_RANGE);
+		break;
+	case STAT_MODE_LATENCY:
+		latency(cfg, id, v);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: MIT
+/*
+ * usdtkit trace: one sleepable uprobe program attached to every selected
+ * probe location. The BPF cookie of each attachment indexes "locs", which
+ * holds the location's compiled argument fetches (fetch.h); the program
+ * evaluates them, copies strings, and submits one fixed-size record to the
+ * ring buffer. Wakeups are suppressed unless the ring is filling, so a hit
+ * costs a reserve, the fetches and a submit; user space polls on a short
+ * timer. Records that do not fit are counted, never dropped silently.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "trace.h"
+#include "fetch.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+/* Set by user space before load; constants for the verifier. */
+const volatile __u32 event_size = sizeof(struct trace_record);
+const volatile __u32 str_size = 0;
+const volatile __u32 nslots = 0;
+const volatile __u64 wakeup_bytes = 1 << 20;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct usdt_loc_spec);
+} locs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 24);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TRACE_CNT__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+static __always_inline void count(__u32 which)
+{
+	__u64 *c = bpf_map_lookup_elem(&counters, &which);
+
+	if (c)
+		__sync_fetch_and_add(c, 1);
+}
+
+SEC("uprobe.s")
+int usdt_trace(struct pt_regs *ctx)
+{
+	__u32 idx = bpf_get_attach_cookie(ctx);
+	const struct usdt_loc_spec *loc;
+	struct trace_record *e;
+	__u64 id, ip, v;
+	__u32 i, n, slot, err_mask = 0;
+
+	loc = bpf_map_lookup_elem(&locs, &idx);
+	if (!loc) {
+		count(TRACE_CNT_NOLOC);
+		return 0;
+	}
+	e = bpf_ringbuf_reserve(&events, event_size, 0);
+	if (!e) {
+		count(TRACE_CNT_LOST);
+		return 0;
+	}
+	id = bpf_get_current_pid_tgid();
+	e->ts_ns = bpf_ktime_get_ns();
+	e->pid = id >> 32;
+	e->tid = (__u32)id;
+	e->loc = idx;
+	e->kind = TRACE_EV_HIT;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	ip = usdt_fetch__probe_ip(ctx);
+	n = loc->nargs;
+	if (n > FETCH_MAX_ARGS)
+		n = FETCH_MAX_ARGS;
+	e->nargs = n;
+	for (i = 0; i < FETCH_MAX_ARGS; i++) {
+		const struct usdt_fetch *f = &loc->args[i];
+
+		if (i >= n)
+			break;
+		if (usdt_fetch__arg(ctx, f, ip, &v))
+			err_mask |= 1u << i;
+		e->args[i] = v;
+		if (!(f->flags & FETCH_STR))
+			continue;
+		slot = f->str_slot;
+		if (slot >= nslots)
+			continue;
+		if (usdt_fetch__str(e->str + slot * str_size, str_size, v))
+			err_mask |= 1u << i;
+	}
+	e->err_mask = err_mask;
+	e->pad = 0;
+	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
+				      ? BPF_RB_FORCE_WAKEUP
+				      : BPF_RB_NO_WAKEUP);
+	return 0;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Records shared by trace.bpf.c and trace.c: one ring buffer record per
+ * probe hit. Records have a fixed size chosen at load time (a read-only
+ * constant the verifier sees): the header, the raw argument values, then
+ * one string slot of str_size bytes per string argument the selected probes
+ * can carry.
+ */
+#ifndef USDTKIT_TRACER_TRACE_H
+#define USDTKIT_TRACER_TRACE_H
+
+#include "fetch.h"
+
+#define TRACE_COMM_LEN 16
+
+enum trace_event_kind {
+	TRACE_EV_HIT = 1,
+};
+
+struct trace_record {
+	__u64 ts_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u32 pid; /* tgid */
+	__u32 tid;
+	__u32 loc; /* location index (the uprobe's cookie) */
+	__u16 nargs;
+	__u16 kind; /* enum trace_event_kind */
+	__u32 err_mask; /* bit i: argument i could not be read */
+	__u32 pad;
+	char comm[TRACE_COMM_LEN];
+	__u64 args[FETCH_MAX_ARGS];
+	char str[]; /* nslots * str_size */
+};
+
+/* Index of the lost-events counter in the per-CPU "counters" array. */
+enum trace_counter {
+	TRACE_CNT_LOST = 0, /* ring buffer full: record not reserved */
+	TRACE_CNT_NOLOC, /* cookie without a location (should not happen) */
+	TRACE_CNT__MAX,
+};
+
+#endif
