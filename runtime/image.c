@@ -30,6 +30,7 @@
 #include <stdarg.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,6 +257,15 @@ static int add_section(Elf *elf, const struct sec_plan *pl, size_t name_off)
 	return 0;
 }
 
+static pthread_once_t elf_once = PTHREAD_ONCE_INIT;
+static bool elf_ok;
+
+/* elf_version() sets libelf's global state: once per process. */
+static void elf_init(void)
+{
+	elf_ok = elf_version(EV_CURRENT) != EV_NONE;
+}
+
 int usdt_image__write(int fd, const struct image_desc *desc, struct image_layout *layout)
 {
 	size_t n = desc->nprobes, nsyms = 1 + 2 * n;
@@ -272,7 +282,8 @@ int usdt_image__write(int fd, const struct image_desc *desc, struct image_layout
 	GElf_Phdr ph[PH__COUNT];
 	int err = 0;
 
-	if (elf_version(EV_CURRENT) == EV_NONE)
+	pthread_once(&elf_once, elf_init);
+	if (!elf_ok)
 		return -ENOTSUP;
 
 	sym_name_off = calloc(nsyms, sizeof(*sym_name_off));

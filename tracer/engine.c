@@ -80,6 +80,7 @@ struct engine {
 	size_t nlocs, cap_locs;
 	size_t *loc_obj;
 	unsigned int max_strings;
+	unsigned int max_args;
 };
 
 static void warn(struct engine *eng, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -160,7 +161,7 @@ void engine__detach(struct engine *eng)
 
 		want = want > MAX_THREADS ? MAX_THREADS : want;
 		for (size_t t = 0; t < want; t++) {
-			jobs[t] = (struct detach_job){ eng->locs + t, eng->nlocs - t, want };
+			jobs[t] = (struct detach_job){eng->locs + t, eng->nlocs - t, want};
 			if (pthread_create(&tids[nthreads], NULL, detach_thread, &jobs[t]))
 				break;
 			nthreads++;
@@ -215,7 +216,7 @@ void engine__free(struct engine *eng)
 /* Splits "A:B" at the last colon or "A:B:C" into its parts; globs need no escaping. */
 int engine__add_probe(struct engine *eng, const char *text)
 {
-	struct engine_spec s = { 0 };
+	struct engine_spec s = {0};
 	const char *c1, *c2;
 	void *np;
 
@@ -256,8 +257,8 @@ int engine__add_probe(struct engine *eng, const char *text)
 
 int engine__add_args_decl(struct engine *eng, const char *text)
 {
-	struct engine_decl d = { 0 };
-	struct usdt_parse_error perr = { 0 };
+	struct engine_decl d = {0};
+	struct usdt_parse_error perr = {0};
 	const char *eq = strchr(text, '='), *colon;
 	char *items = NULL;
 	int n, err = -EINVAL;
@@ -314,9 +315,13 @@ int engine__add_object(struct engine *eng, const char *path)
 /* PATH without a slash: an executable on $PATH or a library in the usual directories. */
 static char *resolve_path(const char *name)
 {
-	static const char *const libdirs[] = { "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
-					       "/lib64", "/usr/lib64", "/lib", "/usr/lib",
-					       "/usr/local/lib" };
+	static const char *const libdirs[] = {"/lib/x86_64-linux-gnu",
+					      "/usr/lib/x86_64-linux-gnu",
+					      "/lib64",
+					      "/usr/lib64",
+					      "/lib",
+					      "/usr/lib",
+					      "/usr/local/lib"};
 	char buf[PATH_MAX];
 	const char *env;
 
@@ -454,7 +459,8 @@ static int compile_arg(const struct usdt_notes *notes, const struct usdt_note *n
 	if (a->base == USDT_REG_X86_IP || (a->base == USDT_REG_NONE && a->symbol[0])) {
 		f->flags |= FETCH_BASE_IP;
 		/* without a symbol the displacement is taken relative to the probe */
-		f->val = a->symbol[0] ? (int64_t)(sym + (uint64_t)a->disp - note->pc_addr) : a->disp;
+		f->val =
+			a->symbol[0] ? (int64_t)(sym + (uint64_t)a->disp - note->pc_addr) : a->disp;
 	} else if (a->symbol[0]) {
 		if (usdt_notes__elf_type(notes) != 2 /* ET_EXEC */)
 			return -ENOTSUP;
@@ -539,7 +545,7 @@ static int add_loc(struct engine *eng, size_t obj, const char *attach_path, cons
 		   const struct usdt_notes *notes, const struct usdt_note *n)
 {
 	struct usdt_arg_spec specs[FETCH_MAX_ARGS];
-	struct usdt_parse_error perr = { 0 };
+	struct usdt_parse_error perr = {0};
 	struct engine_loc *l;
 	struct engine_probe *p;
 	unsigned int nstr = 0;
@@ -556,7 +562,8 @@ static int add_loc(struct engine *eng, size_t obj, const char *attach_path, cons
 	nargs = usdt_arg_specs__parse(specs, FETCH_MAX_ARGS, n->args, usdt_notes__arch(notes),
 				      &perr);
 	if (nargs < 0) {
-		warn(eng, "usdtkit: %s: %s:%s: cannot parse arguments '%s' at byte %zu (%s), skipped\n",
+		warn(eng,
+		     "usdtkit: %s: %s:%s: cannot parse arguments '%s' at byte %zu (%s), skipped\n",
 		     display, n->provider, n->name, n->args, perr.pos,
 		     perr.msg ? perr.msg : strerror(-nargs));
 		return 0;
@@ -605,6 +612,8 @@ static int add_loc(struct engine *eng, size_t obj, const char *attach_path, cons
 	l->spec.nstr = nstr;
 	if (nstr > eng->max_strings)
 		eng->max_strings = nstr;
+	if ((unsigned int)nargs > eng->max_args)
+		eng->max_args = nargs;
 	eng->loc_obj[eng->nlocs++] = obj;
 	return 1;
 }
@@ -699,7 +708,7 @@ static int scan_path(struct engine *eng, const char *path, bool generic)
 
 int engine__scan(struct engine *eng, bool scan_pid)
 {
-	struct object_list list = { 0 };
+	struct object_list list = {0};
 	int err, total = 0;
 
 	for (size_t s = 0; s < eng->nspecs; s++) {
@@ -865,7 +874,8 @@ static int attach_multi(struct engine *eng, struct bpf_program *prog)
 				if (fd < 0) {
 					struct engine_loc *l = &eng->locs[idx[k]];
 
-					warn(eng, "usdtkit: %s: cannot attach %s:%s at offset 0x%llx: %s\n",
+					warn(eng,
+					     "usdtkit: %s: cannot attach %s:%s at offset 0x%llx: %s\n",
 					     path, eng->probes[l->probe_id].provider,
 					     eng->probes[l->probe_id].name,
 					     (unsigned long long)l->pc_offset, strerror(-fd));
@@ -967,6 +977,11 @@ int engine__attach(struct engine *eng, struct bpf_program *prog, int locs_map_fd
 	return attached;
 }
 
+void engine__set_pid(struct engine *eng, pid_t pid)
+{
+	eng->opts.pid = pid;
+}
+
 void engine__set_uprobe_multi(struct engine *eng, bool on)
 {
 	eng->opts.uprobe_multi = on;
@@ -1009,6 +1024,11 @@ const char *engine__spec(const struct engine *eng, size_t i, size_t *matches)
 unsigned int engine__max_strings(const struct engine *eng)
 {
 	return eng->max_strings;
+}
+
+unsigned int engine__max_args(const struct engine *eng)
+{
+	return eng->max_args;
 }
 
 const char *engine__arg_name(const struct engine_probe *probe, int i, char *buf, size_t size)

@@ -100,6 +100,8 @@ size_t engine__loc_count(const struct engine *eng);
 const struct engine_loc *engine__loc(const struct engine *eng, size_t i);
 size_t engine__probe_count(const struct engine *eng);
 const struct engine_probe *engine__probe(const struct engine *eng, size_t i);
+/* Sets the process filter (e.g. -c: the child, once forked) before attaching. */
+void engine__set_pid(struct engine *eng, pid_t pid);
 /* Switches the attach method before the first engine__attach (see engine_opts). */
 void engine__set_uprobe_multi(struct engine *eng, bool on);
 /* Number of PROBE specs and how many locations each matched so far. */
@@ -107,6 +109,8 @@ size_t engine__spec_count(const struct engine *eng);
 const char *engine__spec(const struct engine *eng, size_t i, size_t *matches);
 /* Most string arguments any location found so far carries. */
 unsigned int engine__max_strings(const struct engine *eng);
+/* Most arguments any location found so far has. */
+unsigned int engine__max_args(const struct engine *eng);
 
 /* Argument name to show: metadata/--args name, else "argN". */
 const char *engine__arg_name(const struct engine_probe *probe, int i, char *buf, size_t size);

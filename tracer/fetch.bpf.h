@@ -45,8 +45,8 @@ static __always_inline __u64 usdt_fetch__regval(struct pt_regs *ctx, __u16 off)
 	__u64 v = 0;
 
 #if defined(__TARGET_ARCH_x86)
-#define USDT__REG(f)                                                                               \
-	case __builtin_offsetof(struct pt_regs, f):                                                \
+#define USDT__REG(f)                                \
+	case __builtin_offsetof(struct pt_regs, f): \
 		return ctx->f
 	switch (off) {
 		USDT__REG(ax);

@@ -168,7 +168,7 @@ static __always_inline __u32 linear_bucket(__u64 v, bool is_signed)
 		return 0;
 	if (s >= lmax)
 		return nbuckets - 1;
-	return 1 + (__u64)(s - lmin) / (__u64)lstep;
+	return 1 + ((__u64)s - (__u64)lmin) / (__u64)lstep;
 }
 
 static __always_inline __u32 lat_bucket(__u64 d)

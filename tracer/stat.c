@@ -68,7 +68,9 @@ struct stat_opts {
 	const char *arg; /* --by/--hist/--lhist ARG, --match ARG */
 	int64_t lmin, lmax, lstep;
 	const char *lat_start, *lat_end;
+	const char *match; /* --match ARG */
 	const char *unit;
+	const char *outpath;
 	uint64_t unit_div;
 	uint32_t max_keys;
 	uint32_t top;
@@ -109,6 +111,7 @@ struct stat_ctx {
 	size_t nprobes; /* configured so far */
 	struct snapshot prev, cur;
 	struct json_writer jw;
+	FILE *out;
 	uint64_t start_ns, last_print_ns;
 };
 
@@ -121,6 +124,8 @@ static void on_signal(int sig)
 
 static bool verbose_print;
 
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (!verbose_print)
@@ -169,6 +174,7 @@ static void usage(FILE *f)
 		"      --cumulative       -i: print totals since the start instead\n"
 		"  -d, --duration SEC     stop after SEC seconds\n"
 		"  -j, --json             one JSON object per print (docs/usdtkit-stat.md)\n"
+		"  -o, --output FILE      write the summaries to FILE instead of stdout\n"
 		"      --top N            --by: print the N most frequent keys per probe\n"
 		"      --max-keys N       --by/--latency: distinct keys kept in the kernel\n"
 		"                         (default %d)\n"
@@ -219,6 +225,7 @@ static int parse_i64(const char *s, int64_t *v)
 /* --lhist ARG,MIN,MAX,STEP */
 static int parse_lhist(char *s, struct stat_opts *o)
 {
+	uint64_t range;
 	char *p[4];
 	int n = 0;
 
@@ -234,8 +241,9 @@ static int parse_lhist(char *s, struct stat_opts *o)
 		return -1;
 	if (o->lstep <= 0 || o->lmax <= o->lmin)
 		return -1;
-	/* overflow-free: (lmax - lmin) may not fit in int64 */
-	if ((uint64_t)o->lmax - (uint64_t)o->lmin > (uint64_t)o->lstep * 1000)
+	/* in uint64_t: lmax - lmin may not fit in int64_t */
+	range = (uint64_t)o->lmax - (uint64_t)o->lmin;
+	if (range / o->lstep + !!(range % o->lstep) > STAT_LHIST_MAX_BUCKETS - 2)
 		return -2;
 	o->arg = p[0];
 	return 0;
@@ -447,6 +455,18 @@ static enum usdt_type arg_type(const struct engine *eng, size_t probe_id,
 	}
 }
 
+/* False when the engine could not compile argument @a at a location of the probe. */
+static bool fetchable(const struct engine *eng, size_t probe_id, int a)
+{
+	for (size_t i = 0; i < engine__loc_count(eng); i++) {
+		const struct engine_loc *l = engine__loc(eng, i);
+
+		if (l->probe_id == probe_id && l->unsupported[a])
+			return false;
+	}
+	return true;
+}
+
 static bool type_signed(enum usdt_type t)
 {
 	return t == USDT_TYPE_INT8 || t == USDT_TYPE_INT16 || t == USDT_TYPE_INT32 ||
@@ -507,7 +527,7 @@ static int relabel(struct stat_ctx *s)
  * call and stores it in "pcfg". Returns the number of probes that are
  * aggregated (not just counted), or a negative errno.
  */
-static int configure_probes(struct stat_ctx *s, bool initial)
+static int configure_probes(struct stat_ctx *s)
 {
 	size_t n = engine__probe_count(s->eng);
 	int pcfg_fd = bpf_map__fd(s->skel->maps.pcfg), valid = 0;
@@ -577,6 +597,8 @@ static int configure_probes(struct stat_ctx *s, bool initial)
 			pi->cfg.valid = pi->cfg.role != 0;
 			break;
 		}
+		if (a >= 0 && !why && !fetchable(s->eng, i, a))
+			why = "cannot be fetched at some locations (see the warnings above)";
 		if (a >= 0) {
 			pi->cfg.arg = a;
 			pi->cfg.is_signed = type_signed(pi->type);
@@ -607,7 +629,6 @@ static int configure_probes(struct stat_ctx *s, bool initial)
 		}
 	}
 	s->nprobes = n;
-	(void)initial;
 	if (relabel(s))
 		return -ENOMEM;
 	return valid;
@@ -782,7 +803,7 @@ static int64_t lin_hi(const struct stat_opts *o, uint32_t b)
 {
 	int64_t lo = lin_lo(o, b);
 
-	return o->lmax - lo <= o->lstep ? o->lmax : lo + o->lstep;
+	return (uint64_t)o->lmax - (uint64_t)lo <= (uint64_t)o->lstep ? o->lmax : lo + o->lstep;
 }
 
 static void lin_label(const struct stat_opts *o, uint32_t nb, char *buf, size_t size, uint32_t b)
@@ -1045,7 +1066,7 @@ static const char *lat_key_desc(const struct stat_ctx *s)
 
 static void print_text(struct stat_ctx *s, const struct view *v, double elapsed, bool final)
 {
-	FILE *out = stdout;
+	FILE *out = s->out;
 	char(*labels)[48] = NULL;
 
 	if (s->o.interval > 0) {
@@ -1355,7 +1376,7 @@ static void print_json(struct stat_ctx *s, const struct view *v, double elapsed,
 	json__kv_uint(w, "keys_full", v->counters[STAT_CNT_KEYS_FULL]);
 	json__object_end(w);
 	json__newline(w);
-	fflush(stdout);
+	fflush(s->out);
 }
 
 static int print_stats(struct stat_ctx *s, bool final)
@@ -1401,6 +1422,46 @@ static int print_stats(struct stat_ctx *s, bool final)
 }
 
 /* --- the command -------------------------------------------------------- */
+
+/* Opens and loads the BPF object sized for the engine's locations. */
+static int open_and_load(struct stat_ctx *s, bool multi)
+{
+	struct bpf_program *prog, *unused;
+	int err;
+
+	s->skel = stat_bpf__open();
+	if (!s->skel)
+		return -errno;
+	s->skel->rodata->mode = s->o.mode;
+	s->skel->rodata->by = s->o.by;
+	s->skel->rodata->nbuckets = s->nbuckets;
+	s->skel->rodata->lmin = s->o.lmin;
+	s->skel->rodata->lmax = s->o.lmax;
+	s->skel->rodata->lstep = s->o.lstep;
+	s->skel->rodata->lat_match = s->o.arg && s->o.mode == STAT_MODE_LATENCY;
+	s->skel->rodata->lat_div = s->o.unit_div;
+	bpf_map__set_max_entries(s->skel->maps.locs, s->loc_cap);
+	bpf_map__set_max_entries(s->skel->maps.counts, s->loc_cap);
+	bpf_map__set_max_entries(s->skel->maps.pcfg, s->probe_cap);
+	bpf_map__set_max_entries(s->skel->maps.hist, s->probe_cap * s->nbuckets);
+	bpf_map__set_max_entries(s->skel->maps.keys, s->o.mode == STAT_MODE_BY ? s->o.max_keys : 1);
+	bpf_map__set_max_entries(s->skel->maps.starts,
+				 s->o.mode == STAT_MODE_LATENCY ? s->o.max_keys : 1);
+	/* plain counting needs no argument: the minimal program keeps hits cheap */
+	prog = s->skel->progs.stat_count;
+	unused = s->skel->progs.stat_args;
+	if (s->o.mode != STAT_MODE_COUNT) {
+		prog = s->skel->progs.stat_args;
+		unused = s->skel->progs.stat_count;
+	}
+	bpf_program__set_autoload(unused, false);
+	if (multi)
+		bpf_program__set_expected_attach_type(prog, ENGINE_ATTACH_UPROBE_MULTI);
+	err = stat_bpf__load(s->skel);
+	if (err && (errno == EPERM || errno == EACCES))
+		err = -errno;
+	return err;
+}
 
 static int set_mode(struct stat_opts *o, int mode)
 {
@@ -1515,7 +1576,7 @@ static int engine_setup(struct stat_ctx *s, const struct engine_opts *eo, char *
 
 static int attach_all(struct stat_ctx *s, struct bpf_program *prog)
 {
-	int err = configure_probes(s, false);
+	int err = configure_probes(s);
 
 	if (err < 0)
 		return err;
@@ -1539,6 +1600,7 @@ int cmd_stat(int argc, char **argv)
 		{"cumulative", no_argument, NULL, 'C'},
 		{"duration", required_argument, NULL, 'd'},
 		{"json", no_argument, NULL, 'j'},
+		{"output", required_argument, NULL, 'o'},
 		{"top", required_argument, NULL, 'N'},
 		{"max-keys", required_argument, NULL, 'K'},
 		{"verbose", no_argument, NULL, 'v'},
@@ -1561,7 +1623,7 @@ int cmd_stat(int argc, char **argv)
 	size_t maps_len = 0;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:c:wji:d:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:c:wji:d:o:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (parse_u64(optarg, &v) || !v || v > INT_MAX) {
@@ -1646,7 +1708,7 @@ int cmd_stat(int argc, char **argv)
 			break;
 		}
 		case 'M':
-			s.o.arg = optarg;
+			s.o.match = optarg;
 			break;
 		case 'U':
 			if (!strcmp(optarg, "ns")) {
@@ -1680,6 +1742,9 @@ int cmd_stat(int argc, char **argv)
 		case 'j':
 			s.o.json = true;
 			break;
+		case 'o':
+			s.o.outpath = optarg;
+			break;
 		case 'N':
 			if (parse_u64(optarg, &v) || !v || v > UINT32_MAX) {
 				fprintf(stderr, "usdtkit stat: bad --top '%s'\n", optarg);
@@ -1707,7 +1772,12 @@ int cmd_stat(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (s.o.match && s.o.mode != STAT_MODE_LATENCY) {
+		fprintf(stderr, "usdtkit stat: --match needs --latency\n");
+		goto out;
+	}
 	if (s.o.mode == STAT_MODE_LATENCY) {
+		s.o.arg = s.o.match;
 		if (optind < argc) {
 			fprintf(stderr, "usdtkit stat: --latency takes its probes as "
 					"START_PROBE,END_PROBE; no other PROBE\n");
@@ -1721,10 +1791,6 @@ int cmd_stat(int argc, char **argv)
 		if (optind >= argc) {
 			fprintf(stderr, "usdtkit stat: no PROBE given\n");
 			usage(stderr);
-			goto out;
-		}
-		if (s.o.arg && s.o.mode == STAT_MODE_COUNT) {
-			fprintf(stderr, "usdtkit stat: --match needs --latency\n");
 			goto out;
 		}
 		probes = argv + optind;
@@ -1835,37 +1901,20 @@ int cmd_stat(int argc, char **argv)
 		goto out;
 	}
 
-	s.skel = stat_bpf__open();
-	if (!s.skel) {
-		fprintf(stderr, "usdtkit stat: cannot open BPF object: %s\n", strerror(errno));
-		goto out;
+	/* uprobe_multi links where the kernel has them (6.6+), else perf-event uprobes */
+	err = open_and_load(&s, true);
+	if (err && err != -EPERM && err != -EACCES) {
+		if (s.o.verbose)
+			fprintf(stderr, "usdtkit stat: no uprobe_multi (%s): perf-event uprobes\n",
+				strerror(-err));
+		stat_bpf__destroy(s.skel);
+		s.skel = NULL;
+		err = open_and_load(&s, false);
+	} else if (!err) {
+		engine__set_uprobe_multi(s.eng, true);
 	}
-	s.skel->rodata->mode = s.o.mode;
-	s.skel->rodata->by = s.o.by;
-	s.skel->rodata->nbuckets = s.nbuckets;
-	s.skel->rodata->lmin = s.o.lmin;
-	s.skel->rodata->lmax = s.o.lmax;
-	s.skel->rodata->lstep = s.o.lstep;
-	s.skel->rodata->lat_match = s.o.arg && s.o.mode == STAT_MODE_LATENCY;
-	s.skel->rodata->lat_div = s.o.unit_div;
-	bpf_map__set_max_entries(s.skel->maps.locs, s.loc_cap);
-	bpf_map__set_max_entries(s.skel->maps.counts, s.loc_cap);
-	bpf_map__set_max_entries(s.skel->maps.pcfg, s.probe_cap);
-	bpf_map__set_max_entries(s.skel->maps.hist, s.probe_cap * s.nbuckets);
-	bpf_map__set_max_entries(s.skel->maps.keys, s.o.mode == STAT_MODE_BY ? s.o.max_keys : 1);
-	bpf_map__set_max_entries(s.skel->maps.starts,
-				 s.o.mode == STAT_MODE_LATENCY ? s.o.max_keys : 1);
-	/* plain counting needs no argument: the minimal program keeps hits cheap */
-	if (s.o.mode == STAT_MODE_COUNT) {
-		prog = s.skel->progs.stat_count;
-		bpf_program__set_autoload(s.skel->progs.stat_args, false);
-	} else {
-		prog = s.skel->progs.stat_args;
-		bpf_program__set_autoload(s.skel->progs.stat_count, false);
-	}
-	err = stat_bpf__load(s.skel);
 	if (err) {
-		if (err == -EPERM || err == -EACCES || errno == EPERM)
+		if (err == -EPERM || err == -EACCES)
 			fprintf(stderr, "usdtkit stat: not permitted to load BPF programs: run as "
 					"root or with CAP_BPF and CAP_PERFMON\n");
 		else
@@ -1873,8 +1922,9 @@ int cmd_stat(int argc, char **argv)
 				strerror(-err), s.o.verbose ? "" : " (-v for details)");
 		goto out;
 	}
+	prog = s.o.mode == STAT_MODE_COUNT ? s.skel->progs.stat_count : s.skel->progs.stat_args;
 
-	err = configure_probes(&s, true);
+	err = configure_probes(&s);
 	if (err < 0) {
 		fprintf(stderr, "usdtkit stat: configuring probes: %s\n", strerror(-err));
 		goto out;
@@ -1897,7 +1947,16 @@ int cmd_stat(int argc, char **argv)
 	}
 	fprintf(stderr, "usdtkit stat: attached %d locations of %zu probes; Ctrl-C to stop\n", err,
 		engine__probe_count(s.eng));
-	json_writer__init(&s.jw, stdout);
+	if (s.o.outpath) {
+		s.out = fopen(s.o.outpath, "we");
+		if (!s.out) {
+			fprintf(stderr, "usdtkit stat: %s: %s\n", s.o.outpath, strerror(errno));
+			goto out;
+		}
+	} else {
+		s.out = stdout;
+	}
+	json_writer__init(&s.jw, s.out);
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -1983,6 +2042,10 @@ out:
 	if (s.eng)
 		engine__free(s.eng);
 	stat_bpf__destroy(s.skel);
+	if (s.out && s.out != stdout && fclose(s.out) && ret == EXIT_OK) {
+		fprintf(stderr, "usdtkit stat: %s: %s\n", s.o.outpath, strerror(errno));
+		ret = EXIT_FAIL;
+	}
 	for (size_t i = 0; i < s.nprobes; i++)
 		free(s.probes[i].label);
 	free(s.probes);

@@ -21,6 +21,7 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 const volatile __u32 event_size = sizeof(struct trace_record);
 const volatile __u32 str_size = 0;
 const volatile __u32 nslots = 0;
+const volatile __u32 max_args = FETCH_MAX_ARGS;
 const volatile __u64 wakeup_bytes = 1 << 20;
 
 struct {
@@ -56,6 +57,7 @@ int usdt_trace(struct pt_regs *ctx)
 	__u32 idx = bpf_get_attach_cookie(ctx);
 	const struct usdt_loc_spec *loc;
 	struct trace_record *e;
+	char *str;
 	__u64 id, ip, v;
 	__u32 i, n, slot, err_mask = 0;
 
@@ -78,13 +80,14 @@ int usdt_trace(struct pt_regs *ctx)
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	ip = usdt_fetch__probe_ip(ctx);
 	n = loc->nargs;
-	if (n > FETCH_MAX_ARGS)
-		n = FETCH_MAX_ARGS;
+	if (n > max_args)
+		n = max_args;
 	e->nargs = n;
+	str = (char *)e->args + max_args * sizeof(__u64);
 	for (i = 0; i < FETCH_MAX_ARGS; i++) {
 		const struct usdt_fetch *f = &loc->args[i];
 
-		if (i >= n)
+		if (i >= n || i >= max_args)
 			break;
 		if (usdt_fetch__arg(ctx, f, ip, &v))
 			err_mask |= 1u << i;
@@ -94,7 +97,7 @@ int usdt_trace(struct pt_regs *ctx)
 		slot = f->str_slot;
 		if (slot >= nslots)
 			continue;
-		if (usdt_fetch__str(e->str + slot * str_size, str_size, v))
+		if (usdt_fetch__str(str + slot * str_size, str_size, v))
 			err_mask |= 1u << i;
 	}
 	e->err_mask = err_mask;

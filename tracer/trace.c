@@ -45,7 +45,7 @@
 #include "trace.h"
 #include "trace.skel.h"
 
-#define DEFAULT_STR_SIZE 128
+#define DEFAULT_STR_SIZE 64
 #define MAX_STR_SIZE 4096
 #define DEFAULT_RING_MB 32
 #define POLL_MS 10
@@ -72,6 +72,7 @@ struct trace_ctx {
 	uint64_t events;
 	int64_t mono_to_real; /* add to bpf_ktime_get_ns() for wall-clock ns */
 	unsigned int nslots;
+	unsigned int max_args; /* argument slots per record */
 	bool done;
 	bool out_error;
 };
@@ -185,12 +186,13 @@ static void view_arg(const struct trace_ctx *t, const struct trace_record *e,
 	memset(v, 0, sizeof(*v));
 	v->name = engine__arg_name(p, i, namebuf, namesz);
 	v->raw = e->args[i];
-	v->type = p->typed && p->meta[i].type != USDT_TYPE_NONE ? p->meta[i].type
-								 : type_from_size(f);
+	v->type =
+		p->typed && p->meta[i].type != USDT_TYPE_NONE ? p->meta[i].type : type_from_size(f);
 	v->bad = l->unsupported[i] || (e->err_mask & (1u << i));
 	if (v->type == USDT_TYPE_STRING && (f->flags & FETCH_STR) && f->str_slot < t->nslots &&
 	    !v->bad) {
-		v->str = e->str + (size_t)f->str_slot * t->o.str_size;
+		v->str =
+			(const char *)(e->args + t->max_args) + (size_t)f->str_slot * t->o.str_size;
 		v->len = strnlen(v->str, t->o.str_size);
 		v->truncated = v->len == t->o.str_size;
 	} else if (v->type == USDT_TYPE_STRING && !v->bad) {
@@ -300,8 +302,8 @@ static void put_time(FILE *out, const struct trace_ctx *t, uint64_t ts)
 	fprintf(out, "%s.%06u", buf, (unsigned int)(real % 1000000000ull / 1000));
 }
 
-static void emit_text(struct trace_ctx *t, const struct trace_record *e,
-		      const struct engine_loc *l, const struct engine_probe *p)
+static void emit_text(struct trace_ctx *t, const struct trace_record *e, const struct engine_loc *l,
+		      const struct engine_probe *p)
 {
 	char comm[TRACE_COMM_LEN + 1], nb[16];
 	struct arg_view v;
@@ -310,7 +312,7 @@ static void emit_text(struct trace_ctx *t, const struct trace_record *e,
 	comm[TRACE_COMM_LEN] = 0;
 	put_time(t->out, t, e->ts_ns);
 	fprintf(t->out, " %u %u %s %s:%s", e->pid, e->tid, comm, p->provider, p->name);
-	for (int i = 0; i < e->nargs && i < FETCH_MAX_ARGS; i++) {
+	for (int i = 0; i < e->nargs && i < (int)t->max_args; i++) {
 		view_arg(t, e, l, p, i, &v, nb, sizeof(nb));
 		fprintf(t->out, " %s=", v.name);
 		put_text_value(t->out, &v, true);
@@ -318,8 +320,8 @@ static void emit_text(struct trace_ctx *t, const struct trace_record *e,
 	fputc('\n', t->out);
 }
 
-static void emit_json(struct trace_ctx *t, const struct trace_record *e,
-		      const struct engine_loc *l, const struct engine_probe *p)
+static void emit_json(struct trace_ctx *t, const struct trace_record *e, const struct engine_loc *l,
+		      const struct engine_probe *p)
 {
 	struct json_writer *w = &t->jw;
 	char nb[16];
@@ -337,7 +339,7 @@ static void emit_json(struct trace_ctx *t, const struct trace_record *e,
 	json__kv_string(w, "name", p->name);
 	json__key(w, "args");
 	json__object_begin(w);
-	for (int i = 0; i < e->nargs && i < FETCH_MAX_ARGS; i++) {
+	for (int i = 0; i < e->nargs && i < (int)t->max_args; i++) {
 		view_arg(t, e, l, p, i, &v, nb, sizeof(nb));
 		json__key(w, v.name);
 		if (v.bad) {
@@ -374,7 +376,7 @@ static void emit_json(struct trace_ctx *t, const struct trace_record *e,
 	if (any_trunc) {
 		json__key(w, "truncated");
 		json__array_begin(w);
-		for (int i = 0; i < e->nargs && i < FETCH_MAX_ARGS; i++) {
+		for (int i = 0; i < e->nargs && i < (int)t->max_args; i++) {
 			view_arg(t, e, l, p, i, &v, nb, sizeof(nb));
 			if (v.truncated)
 				json__string(w, v.name);
@@ -472,7 +474,8 @@ static int handle_event(void *ctx, void *data, size_t size)
 
 	if (t->done)
 		return 0;
-	if (size < sizeof(*e) || !(l = engine__loc(t->eng, e->loc)))
+	if (size < sizeof(*e) + t->max_args * sizeof(__u64) + (size_t)t->nslots * t->o.str_size ||
+	    !(l = engine__loc(t->eng, e->loc)))
 		return 0;
 	p = engine__probe(t->eng, l->probe_id);
 	if (t->o.format)
@@ -656,8 +659,10 @@ static int open_and_load(struct trace_ctx *t, struct trace_bpf **out, bool multi
 		return -errno;
 	skel->rodata->str_size = t->o.str_size;
 	skel->rodata->nslots = t->nslots;
-	skel->rodata->event_size =
-		(sizeof(struct trace_record) + t->nslots * t->o.str_size + 7) & ~7u;
+	skel->rodata->max_args = t->max_args;
+	skel->rodata->event_size = (sizeof(struct trace_record) + t->max_args * sizeof(__u64) +
+				    t->nslots * t->o.str_size + 7) &
+				   ~7u;
 	skel->rodata->wakeup_bytes = (uint64_t)t->o.ring_mb << 18; /* a quarter of the ring */
 	bpf_map__set_max_entries(skel->maps.locs, max ? max : 1);
 	bpf_map__set_max_entries(skel->maps.events, t->o.ring_mb << 20);
@@ -700,29 +705,29 @@ static int parse_u64(const char *s, uint64_t *v)
 int cmd_trace(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "command", required_argument, NULL, 'c' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "count", required_argument, NULL, 'n' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "string-size", required_argument, NULL, 's' },
-		{ "buffer-size", required_argument, NULL, 'b' },
-		{ "args", required_argument, NULL, 'A' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "wait", no_argument, NULL, 'w' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+		{"pid", required_argument, NULL, 'p'},
+		{"command", required_argument, NULL, 'c'},
+		{"json", no_argument, NULL, 'j'},
+		{"format", required_argument, NULL, 'f'},
+		{"output", required_argument, NULL, 'o'},
+		{"count", required_argument, NULL, 'n'},
+		{"duration", required_argument, NULL, 'd'},
+		{"string-size", required_argument, NULL, 's'},
+		{"buffer-size", required_argument, NULL, 'b'},
+		{"args", required_argument, NULL, 'A'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"wait", no_argument, NULL, 'w'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
 	};
-	struct trace_ctx t = { .o = { .pid = -1, .str_size = DEFAULT_STR_SIZE,
-				      .ring_mb = DEFAULT_RING_MB } };
-	struct engine_opts eo = { .pid = -1 };
+	struct trace_ctx t = {
+		.o = {.pid = -1, .str_size = DEFAULT_STR_SIZE, .ring_mb = DEFAULT_RING_MB}};
+	struct engine_opts eo = {.pid = -1};
 	struct trace_bpf *skel = NULL;
 	struct ring_buffer *rb = NULL;
 	char **decls = NULL;
 	size_t ndecls = 0;
-	wordexp_t we = { 0 };
+	wordexp_t we = {0};
 	bool have_we = false;
 	pid_t child = -1;
 	int go_fd = -1, pidfd = -1, ret = EXIT_FAIL, err, c;
@@ -847,7 +852,8 @@ int cmd_trace(int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		err = engine__add_probe(t.eng, argv[i]);
 		if (err) {
-			fprintf(stderr, "usdtkit trace: bad PROBE '%s' (want [PATH:]PROVIDER:NAME)\n",
+			fprintf(stderr,
+				"usdtkit trace: bad PROBE '%s' (want [PATH:]PROVIDER:NAME)\n",
 				argv[i]);
 			ret = err == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
 			goto out;
@@ -901,16 +907,7 @@ int cmd_trace(int argc, char **argv)
 			goto out;
 		}
 		/* the child's pid filters the uprobes; its maps are not scanned until it runs */
-		engine__free(t.eng);
-		eo.pid = child;
-		if (engine__new(&eo, &t.eng))
-			goto out;
-		for (int i = optind; i < argc; i++)
-			engine__add_probe(t.eng, argv[i]);
-		for (size_t i = 0; i < ndecls; i++)
-			engine__add_args_decl(t.eng, decls[i]);
-		engine__add_object(t.eng, exe);
-		add_ldd_objects(t.eng, exe);
+		engine__set_pid(t.eng, child);
 	}
 
 	err = engine__scan(t.eng, t.o.pid > 0);
@@ -938,6 +935,9 @@ int cmd_trace(int argc, char **argv)
 	}
 
 	t.nslots = engine__max_strings(t.eng);
+	t.max_args = engine__max_args(t.eng);
+	if (t.o.pid > 0 || t.o.cmd)
+		t.max_args = FETCH_MAX_ARGS; /* for probes found later */
 	if ((t.o.pid > 0 || t.o.cmd) && t.nslots < 2)
 		t.nslots = 2; /* room for string arguments of providers found later */
 	/* uprobe_multi links where the kernel has them (6.6+), else perf-event uprobes */
@@ -1040,9 +1040,10 @@ int cmd_trace(int argc, char **argv)
 					WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 			}
 		} else if (t.o.pid > 0) {
-			struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+			struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
 
-			if (pidfd >= 0 ? poll(&pfd, 1, 0) > 0 : kill(t.o.pid, 0) && errno == ESRCH) {
+			if (pidfd >= 0 ? poll(&pfd, 1, 0) > 0
+				       : kill(t.o.pid, 0) && errno == ESRCH) {
 				target_gone = true;
 				fprintf(stderr, "usdtkit trace: process %d exited\n", t.o.pid);
 			}

@@ -2,9 +2,10 @@
 /*
  * Records shared by trace.bpf.c and trace.c: one ring buffer record per
  * probe hit. Records have a fixed size chosen at load time (a read-only
- * constant the verifier sees): the header, the raw argument values, then
- * one string slot of str_size bytes per string argument the selected probes
- * can carry.
+ * constant the verifier sees): the header, max_args raw argument values
+ * (the most any selected probe has), then one string slot of str_size bytes
+ * per string argument the selected probes can carry. Small records keep
+ * the per-hit cost down: fewer cache lines written and read.
  */
 #ifndef USDTKIT_TRACER_TRACE_H
 #define USDTKIT_TRACER_TRACE_H
@@ -27,8 +28,7 @@ struct trace_record {
 	__u32 err_mask; /* bit i: argument i could not be read */
 	__u32 pad;
 	char comm[TRACE_COMM_LEN];
-	__u64 args[FETCH_MAX_ARGS];
-	char str[]; /* nslots * str_size */
+	__u64 args[]; /* max_args values, then nslots * str_size string bytes */
 };
 
 /* Index of the lost-events counter in the per-CPU "counters" array. */

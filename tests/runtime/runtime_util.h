@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 /* Runs @cmd through the shell; returns its stdout (malloc'd) and status. */
 static inline char *rt_run(const char *cmd, int *status)
@@ -67,6 +69,26 @@ static int rt_skipped;
 static inline int rt_exit(int failed)
 {
 	return failed ? failed : rt_skipped ? 77 : 0;
+}
+
+/*
+ * Stops a tool started by a test: SIGINT (so it detaches cleanly), then
+ * SIGKILL if it has not exited within 10 s, so a tool stuck under load
+ * fails the test instead of hanging it.
+ */
+static inline int rt_stop(pid_t pid)
+{
+	int st = 0;
+
+	kill(pid, SIGINT);
+	for (int i = 0; i < 1000; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return st;
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return st;
 }
 
 #endif

@@ -317,6 +317,44 @@ static void test_fallback_removed_at_exit(void **state)
 	assert_int_equal(stat(link, &sb), -1);
 }
 
+/* A full provider: semaphores over several pages, the limit enforced. */
+static void test_many_probes(void **state)
+{
+	const enum usdt_type one[] = {USDT_TYPE_UINT32};
+	struct usdt_provider *p = usdt_provider__new("many", NULL);
+	struct usdt_probe *first = NULL, *last = NULL;
+	struct usdt_notes *notes;
+	const struct usdt_note *a, *z;
+	char name[32];
+
+	assert_non_null(p);
+	for (int i = 0; i < USDT_PROVIDER_MAX_PROBES; i++) {
+		snprintf(name, sizeof(name), "p%d", i);
+		last = usdt_provider__add_probe(p, name, 1, one, NULL);
+		assert_non_null(last);
+		if (!first)
+			first = last;
+	}
+	errno = 0;
+	assert_null(usdt_provider__add_probe(p, "one_too_many", 0, NULL, NULL));
+	assert_int_equal(errno, ENOSPC);
+	assert_int_equal(usdt_provider__load(p), 0);
+	notes = usdt_notes__open_fd(usdt_provider__fd(p), NULL);
+	assert_non_null(notes);
+	assert_int_equal(usdt_notes__count(notes), USDT_PROVIDER_MAX_PROBES);
+	a = usdt_notes__get(notes, 0);
+	z = usdt_notes__get(notes, USDT_PROVIDER_MAX_PROBES - 1);
+	assert_string_equal(z->name, "p8191");
+	assert_int_equal(z->sema_offset - a->sema_offset, 2 * (USDT_PROVIDER_MAX_PROBES - 1));
+	assert_int_equal(z->pc_addr - a->pc_addr,
+			 (uint64_t)((const char *)usdt_probe__address(last) -
+				    (const char *)usdt_probe__address(first)));
+	assert_false(usdt_probe__enabled(last));
+	usdt_probe__fire(last, 1u);
+	usdt_notes__free(notes);
+	usdt_provider__free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -326,6 +364,7 @@ int main(void)
 		cmocka_unit_test(test_memfd_name_and_fallback),
 		cmocka_unit_test(test_notes_via_sdt_core),
 		cmocka_unit_test(test_fallback_removed_at_exit),
+		cmocka_unit_test(test_many_probes),
 	};
 
 	return rt_exit(cmocka_run_group_tests(tests, NULL, NULL));

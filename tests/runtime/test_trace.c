@@ -106,7 +106,7 @@ static void test_bpftrace_attach(void **state)
 	char *argv[] = {"bpftrace", "-p", NULL, "-e", script, NULL};
 	char pidbuf[16], cmd[256];
 	posix_spawn_file_actions_t fa;
-	int pfd[2], fd, nspec = 0, errfd, st;
+	int pfd[2], fd, nspec = 0, errfd;
 	bool seen_enabled = false, got_h = false, got_v = false, got_t = false;
 	size_t linelen = 0;
 	pid_t bt;
@@ -210,8 +210,7 @@ static void test_bpftrace_attach(void **state)
 			}
 		}
 	}
-	kill(bt, SIGINT);
-	waitpid(bt, &st, 0);
+	rt_stop(bt);
 	close(pfd[0]);
 	if (!seen_enabled && !got_h) {
 		char err[2048] = "";
@@ -276,8 +275,7 @@ static void test_unload_while_traced(void **state)
 	while (!usdt_probe__enabled(hit) && now() - t0 < 60)
 		usleep(10000);
 	if (!usdt_probe__enabled(hit)) {
-		kill(bt, SIGINT);
-		waitpid(bt, NULL, 0);
+		rt_stop(bt);
 		usdt_provider__free(p);
 		RT_SKIP("bpftrace did not attach within 60 s\n");
 		skip();
@@ -291,8 +289,7 @@ static void test_unload_while_traced(void **state)
 	assert_false(usdt_probe__enabled(hit));
 	for (int i = 0; i < 100; i++)
 		usdt_probe__fire(hit, i);
-	kill(bt, SIGINT);
-	waitpid(bt, NULL, 0);
+	rt_stop(bt);
 	assert_false(usdt_probe__enabled(hit));
 	usdt_provider__free(p);
 }

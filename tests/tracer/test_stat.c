@@ -344,46 +344,58 @@ static void test_lhist_text(void **state)
 #define SHORT_SLACK_US 15000 /* generous: loaded CI machines, sanitizers */
 #define LONG_SLACK_US 200000
 
-/* Splits latency buckets (us) into short, long and impossible (shorter than a sleep). */
-static void classify(const struct st_json *lat, int64_t *nshort, int64_t *nlong, int64_t *nbad)
+/*
+ * Splits latency buckets into short (a 2 ms sleep), long (20 ms) and
+ * impossible ones. A bucket [lo, hi) counts as short when it lies within
+ * [2 ms * @res, 2 ms + slack); @res is the histogram's resolution: 1 in ms
+ * (the buckets below 8 are exact, and 20 is a bucket boundary), 7/8 in us
+ * (8 sub-buckets per power of two).
+ */
+static void classify(const struct st_json *lat, int64_t div, double res, int64_t *nshort,
+		     int64_t *nlong, int64_t *nbad)
 {
 	const struct st_json *b = st_json_get(lat, "buckets");
 
 	*nshort = *nlong = *nbad = 0;
 	assert_non_null(b);
 	for (size_t i = 0; i < b->n; i++) {
-		int64_t lo = st_json_int(&b->items[i], "lo"), hi = st_json_int(&b->items[i], "hi");
+		double lo = st_json_int(&b->items[i], "lo") * div;
+		double hi = st_json_int(&b->items[i], "hi") * div;
 		int64_t c = st_json_int(&b->items[i], "count");
 
-		if (hi > SHORT_US && lo < SHORT_US + SHORT_SLACK_US)
+		if (lo >= SHORT_US * res && hi <= SHORT_US + SHORT_SLACK_US)
 			*nshort += c;
-		else if (hi > LONG_US && lo < LONG_US + LONG_SLACK_US)
+		else if (lo >= LONG_US * res && hi <= LONG_US + LONG_SLACK_US)
 			*nlong += c;
 		else
 			*nbad += c;
 	}
 }
 
-static void check_latency(const struct st_json *rec, int64_t pairs)
+/* @unit_us: microseconds per unit of the record (1 for us, 1000 for ms). */
+static void check_latency(const struct st_json *rec, int64_t pairs, int64_t unit_us)
 {
 	const struct st_json *lat = st_json_get(rec, "latency");
+	double res = unit_us == 1000 ? 1.0 : 7 / 8.0;
 	int64_t nshort, nlong, nbad, max_ns;
 
 	assert_non_null(lat);
-	assert_string_equal(st_json_get(lat, "unit")->str, "us");
+	assert_string_equal(st_json_get(lat, "unit")->str, unit_us == 1000 ? "ms" : "us");
 	assert_int_equal(st_json_int(lat, "count"), 2 * pairs);
 	assert_int_equal(st_json_int(lat, "unmatched_ends"), 0);
-	classify(lat, &nshort, &nlong, &nbad);
+	classify(lat, unit_us, res, &nshort, &nlong, &nbad);
 	assert_int_equal(nshort, pairs);
 	assert_int_equal(nlong, pairs);
 	assert_int_equal(nbad, 0);
+	/* the maximum is exact */
 	max_ns = st_json_int(lat, "max_ns");
 	assert_true(max_ns >= LONG_US * 1000LL);
 	assert_true(max_ns < (LONG_US + LONG_SLACK_US) * 1000LL);
-	assert_true(st_json_get(lat, "p50")->num >= SHORT_US * 7 / 8.0); /* bucket resolution */
-	assert_true(st_json_get(lat, "p50")->num < SHORT_US + SHORT_SLACK_US);
-	assert_true(st_json_get(lat, "p99")->num >= LONG_US * 7 / 8.0);
-	assert_true(st_json_get(lat, "p99")->num <= max_ns / 1000.0 + 1);
+	/* percentiles are estimates within the bucket resolution */
+	assert_true(st_json_get(lat, "p50")->num * unit_us >= SHORT_US * res);
+	assert_true(st_json_get(lat, "p50")->num * unit_us < SHORT_US + SHORT_SLACK_US);
+	assert_true(st_json_get(lat, "p99")->num * unit_us >= LONG_US * res);
+	assert_true(st_json_get(lat, "p99")->num * unit_us <= max_ns / 1000.0 + 1);
 	assert_true(st_json_get(lat, "percentiles_estimated")->b);
 }
 
@@ -400,7 +412,7 @@ static void test_latency_tid(void **state)
 	assert_int_equal(status, 0);
 	rec = one_record(out);
 	assert_string_equal(st_json_get(st_json_get(rec, "latency"), "key")->str, "tid");
-	check_latency(rec, 10); /* 2 threads x 5 per sleep */
+	check_latency(rec, 10, 1); /* 2 threads x 5 per sleep */
 	st_json_free(rec);
 	free(out);
 }
@@ -414,12 +426,12 @@ static void test_latency_match(void **state)
 
 	snprintf(spec, sizeof(spec), "%s,%s", probe_start, probe_done);
 	out = st_stat_around("latency-match", &status, NULL, "--latency", spec, "--match", "arg0",
-			     "-j", NULL);
+			     "--unit", "ms", "-j", NULL);
 	assert_non_null(out);
 	assert_int_equal(status, 0);
 	rec = one_record(out);
 	assert_string_equal(st_json_get(st_json_get(rec, "latency"), "key")->str, "arg0");
-	check_latency(rec, 5);
+	check_latency(rec, 5, 1000);
 	st_json_free(rec);
 	free(out);
 }
@@ -440,7 +452,9 @@ static void test_latency_text(void **state)
 	assert_non_null(strstr(out, " p50 "));
 	assert_non_null(strstr(out, " p99 "));
 	assert_non_null(strstr(out, "estimated"));
-	assert_int_equal(text_row(out, "latency", "[2, 4)"), 5);
+	/* nothing shorter than the 2 ms sleep: no row below [2, 4) */
+	assert_int_equal(text_row(out, "latency", "[0]"), -1);
+	assert_int_equal(text_row(out, "latency", "[1]"), -1);
 	free(out);
 }
 

@@ -21,11 +21,11 @@
 
 #include "test_trace_util.h"
 
-#define REGS_LINE                                                                          \
+#define REGS_LINE                                                                            \
 	" ops:regs arg0=1234605616436508552 arg1=-10 arg2=43981 arg3=-128 arg4=119 arg5=-5 " \
 	"arg6=7 arg7=-32768 arg8=255 arg9=-2 arg10=-42 arg11=123456789012\n"
-#define MEM_LINE                                                                           \
-	" ops:mem arg0=72623859790382856 arg1=-1000 arg2=-2 arg3=777 arg4=103 arg5=102 "     \
+#define MEM_LINE                                                                         \
+	" ops:mem arg0=72623859790382856 arg1=-1000 arg2=-2 arg3=777 arg4=103 arg5=102 " \
 	"arg6=-7 arg7=21845 arg8=-3 arg9=1 arg10=-3 arg11=101\n"
 #define STR_LINE " ops:str s=\"never touched by the program\" n=28\n"
 #define STR_DECL "ops:str=s:str,n:i32"
@@ -40,8 +40,14 @@ static const char *fixture_cmd(int rounds)
 
 static void operands_text(void **state)
 {
-	char *argv[] = { (char *)tt_usdtkit(), "trace", "-c", (char *)fixture_cmd(1),
-			 "ops:*", "--args", STR_DECL, NULL };
+	char *argv[] = {(char *)tt_usdtkit(),
+			"trace",
+			"-c",
+			(char *)fixture_cmd(1),
+			"ops:*",
+			"--args",
+			STR_DECL,
+			NULL};
 	struct tt_proc p;
 	char *out, *err;
 
@@ -84,9 +90,9 @@ static void operands_json(void **state)
 {
 	char outfile[] = "/tmp/usdtkit-tt-json-XXXXXX";
 	int fd = mkstemp(outfile);
-	char *argv[] = { (char *)tt_usdtkit(), "trace", "--json", "-o", outfile, "-c",
-			 (char *)fixture_cmd(1), "ops:*", "--args", STR_DECL, NULL };
-	char *py[] = { "/usr/bin/python3", "-c", (char *)json_check, outfile, NULL };
+	char *argv[] = {(char *)tt_usdtkit(),	"trace", "--json", "-o",     outfile, "-c",
+			(char *)fixture_cmd(1), "ops:*", "--args", STR_DECL, NULL};
+	char *py[] = {"/usr/bin/python3", "-c", (char *)json_check, outfile, NULL};
 	struct tt_proc p, q;
 	char *out;
 
@@ -112,18 +118,27 @@ static void operands_json(void **state)
 
 static void format_and_truncation(void **state)
 {
-	char *argv[] = { (char *)tt_usdtkit(),
+	char *argv[] = {(char *)tt_usdtkit(),
+			"trace",
+			"-c",
+			(char *)fixture_cmd(1),
+			"ops:str",
+			"--args",
+			STR_DECL,
+			"-f",
+			"{s}|{n}|{1}|{0}|{probe}|{comm}|{provider}|{probe_name}|{{x}}|{nope}",
+			NULL};
+	char *argv2[] = {(char *)tt_usdtkit(),
 			 "trace",
 			 "-c",
 			 (char *)fixture_cmd(1),
 			 "ops:str",
 			 "--args",
 			 STR_DECL,
-			 "-f",
-			 "{s}|{n}|{1}|{0}|{probe}|{comm}|{provider}|{probe_name}|{{x}}|{nope}",
-			 NULL };
-	char *argv2[] = { (char *)tt_usdtkit(), "trace", "-c", (char *)fixture_cmd(1),
-			  "ops:str", "--args", STR_DECL, "-s", "6", "--json", NULL };
+			 "-s",
+			 "6",
+			 "--json",
+			 NULL};
 	struct tt_proc p;
 	char *out;
 
@@ -144,9 +159,9 @@ static void format_and_truncation(void **state)
 /* PATH target: processes already running the file are traced. */
 static void path_target(void **state)
 {
-	char *fix[] = { (char *)tt_fixture("trace_operands"), "400", NULL };
+	char *fix[] = {(char *)tt_fixture("trace_operands"), "400", NULL};
 	char probe[4200];
-	char *argv[] = { (char *)tt_usdtkit(), "trace", probe, "-n", "3", NULL };
+	char *argv[] = {(char *)tt_usdtkit(), "trace", probe, "-n", "3", NULL};
 	struct tt_proc f, p;
 	char *out;
 
@@ -167,13 +182,13 @@ static void path_target(void **state)
 static void exit_statuses(void **state)
 {
 	char probe[4200];
-	char *nomatch[] = { (char *)tt_usdtkit(), "trace", probe, NULL };
-	char *badopt[] = { (char *)tt_usdtkit(), "trace", "--bogus", "a:b", NULL };
-	char *noprobe[] = { (char *)tt_usdtkit(), "trace", NULL };
-	char *badcount[] = { (char *)tt_usdtkit(), "trace", "-n", "x", "a:b", NULL };
-	char *notarget[] = { (char *)tt_usdtkit(), "trace", "ops:regs", NULL };
-	char *help[] = { (char *)tt_usdtkit(), "trace", "--help", NULL };
-	char *missing[] = { (char *)tt_usdtkit(), "trace", "/nonexistent/x:a:b", NULL };
+	char *nomatch[] = {(char *)tt_usdtkit(), "trace", probe, NULL};
+	char *badopt[] = {(char *)tt_usdtkit(), "trace", "--bogus", "a:b", NULL};
+	char *noprobe[] = {(char *)tt_usdtkit(), "trace", NULL};
+	char *badcount[] = {(char *)tt_usdtkit(), "trace", "-n", "x", "a:b", NULL};
+	char *notarget[] = {(char *)tt_usdtkit(), "trace", "ops:regs", NULL};
+	char *help[] = {(char *)tt_usdtkit(), "trace", "--help", NULL};
+	char *missing[] = {(char *)tt_usdtkit(), "trace", "/nonexistent/x:a:b", NULL};
 	struct tt_proc p;
 	char *s;
 

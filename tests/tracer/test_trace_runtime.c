@@ -37,7 +37,7 @@ static int count_good(const char *out, int max)
 static void runtime_command(void **state)
 {
 	char cmd[4200];
-	char *argv[] = { (char *)tt_usdtkit(), "trace", "-c", cmd, "rtp:*", NULL };
+	char *argv[] = {(char *)tt_usdtkit(), "trace", "-c", cmd, "rtp:*", NULL};
 	struct tt_proc p;
 	char *out;
 	int good;
@@ -59,10 +59,9 @@ static void runtime_command(void **state)
 
 static void runtime_late_pid(void **state)
 {
-	char *fix[] = { (char *)tt_fixture("trace_runtime"), "1500", "40", "20", NULL };
+	char *fix[] = {(char *)tt_fixture("trace_runtime"), "1500", "40", "20", NULL};
 	char pid[32];
-	char *argv[] = { (char *)tt_usdtkit(), "trace", "-p", pid, "-w", "rtp:req", "--json",
-			 NULL };
+	char *argv[] = {(char *)tt_usdtkit(), "trace", "-p", pid, "-w", "rtp:req", "--json", NULL};
 	struct tt_proc f, p;
 	char *out, *fout;
 	size_t n;

@@ -45,10 +45,10 @@ static bool wait_exec(pid_t pid, const char *exe)
 
 static void pid_exit(void **state)
 {
-	char *fix[] = { (char *)tt_fixture("trace_operands"), "40", NULL };
+	char *fix[] = {(char *)tt_fixture("trace_operands"), "40", NULL};
 	char pid[32];
-	char *argv[] = { (char *)tt_usdtkit(), "trace",	  "-p", pid, "ops:str", "--args",
-			 "ops:str=s:str,n:i32",	 NULL };
+	char *argv[] = {(char *)tt_usdtkit(),  "trace", "-p", pid, "ops:str", "--args",
+			"ops:str=s:str,n:i32", NULL};
 	struct tt_proc f, p;
 	char *out, *err;
 
@@ -78,9 +78,9 @@ static void pid_exit(void **state)
 
 static void semaphore(void **state)
 {
-	char *fix[] = { (char *)tt_fixture("trace_sema"), "60", NULL };
+	char *fix[] = {(char *)tt_fixture("trace_sema"), "60", NULL};
 	char pid[32];
-	char *argv[] = { (char *)tt_usdtkit(), "trace", "-p", pid, "demo:guarded", NULL };
+	char *argv[] = {(char *)tt_usdtkit(), "trace", "-p", pid, "demo:guarded", NULL};
 	struct tt_proc f, p;
 	char *out, *fout;
 
@@ -108,8 +108,8 @@ static void semaphore(void **state)
 static void threads_no_loss(void **state)
 {
 	char cmd[4200];
-	char *argv[] = { (char *)tt_usdtkit(), "trace", "-c", cmd, "thr:fire", "-f", "{0} {1}",
-			 "-o", "/dev/null", NULL };
+	char *argv[] = {(char *)tt_usdtkit(), "trace", "-c", cmd, "thr:fire", "-f", "{0} {1}", "-o",
+			"/dev/null",	      NULL};
 	unsigned long long events = 0, lost = 0;
 	struct tt_proc p;
 	char *err, *out, *s;

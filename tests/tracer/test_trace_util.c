@@ -124,7 +124,7 @@ static int decode(int st)
 
 int tt_wait(struct tt_proc *p, int timeout_ms)
 {
-	struct timespec ts = { 0, 5 * 1000 * 1000 };
+	struct timespec ts = {0, 5 * 1000 * 1000};
 	int st;
 
 	if (p->status >= 0 || p->pid <= 0)
@@ -202,7 +202,7 @@ char *tt_read(const char *path)
 
 bool tt_wait_for(const char *path, const char *needle, int timeout_ms)
 {
-	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	struct timespec ts = {0, 10 * 1000 * 1000};
 
 	for (int waited = 0; waited <= timeout_ms; waited += 10) {
 		char *s = tt_read(path);

@@ -664,26 +664,18 @@ static bool conv_str(napi_env env, struct conv *c, napi_value v, napi_valuetype 
 		return true;
 	}
 	if (vt == napi_object) {
-		bool is_ta = false, is_buf = false;
+		/* A Buffer is a Uint8Array: one path for both. */
+		napi_typedarray_type tt;
+		bool is_ta = false;
 		void *data = NULL;
 
-		napi_is_typedarray(env, v, &is_ta);
-		napi_is_buffer(env, v, &is_buf);
-		if (is_buf) {
-			if (napi_get_buffer_info(env, v, &data, &len) != napi_ok)
-				return false;
-		} else if (is_ta) {
-			napi_typedarray_type tt;
-
-			if (napi_get_typedarray_info(env, v, &tt, &len, &data, NULL, NULL) !=
-			    napi_ok)
-				return false;
-			if (tt != napi_uint8_array && tt != napi_int8_array &&
-			    tt != napi_uint8_clamped_array)
-				goto bad;
-		} else {
+		if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta)
 			goto bad;
-		}
+		if (napi_get_typedarray_info(env, v, &tt, &len, &data, NULL, NULL) != napi_ok)
+			return false;
+		if (tt != napi_uint8_array && tt != napi_int8_array &&
+		    tt != napi_uint8_clamped_array)
+			goto bad;
 		s = c->inl[c->i];
 		if (len >= STR_INLINE) {
 			s = c->heap[c->i] = malloc(len + 1);

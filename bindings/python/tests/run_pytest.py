@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""ctest driver for the pytest suites: runs pytest on the given files and
+"""ctest driver for the pytest suites: runs pytest on the given files
+(relative to this directory, or absolute: the examples use it too) and
 maps the outcome to ctest's conventions. No test collected (pytest's exit
 5) is a failure, and a run where everything was skipped exits 77 (SKIP),
 so a suite never passes without having tested anything. Skip reasons are
@@ -32,7 +33,8 @@ def main(argv):
     here = os.path.dirname(os.path.abspath(__file__))
     files = [a if os.path.isabs(a) else os.path.join(here, a) for a in argv]
     tally = Tally()
-    rc = pytest.main(["-q", "-rs", "-p", "no:cacheprovider", "--rootdir", here] + files, plugins=[tally])
+    rootdir = os.path.dirname(files[0]) if files else here
+    rc = pytest.main(["-q", "-rs", "-p", "no:cacheprovider", "--rootdir", rootdir] + files, plugins=[tally])
     if rc == 5:
         print("FAIL: no tests were collected from %s" % " ".join(argv))
         return 1

@@ -1,0 +1,123 @@
+# SPDX-License-Identifier: MIT
+"""End to end: server.py on 127.0.0.1 (ephemeral port), `usdtkit trace
+--format` attached to it, two files fetched with urllib, and exactly two
+traced lines with the right client, paths and sizes.
+
+The tracer attaches asynchronously, so a warm-up file is fetched until its
+line shows up; only then are the two files fetched."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC_DIR = os.environ.get("USDTKIT_SOURCE_DIR") or os.path.dirname(os.path.dirname(HERE))
+BUILD_DIR = os.environ.get("USDTKIT_BUILD_DIR") or os.path.join(SRC_DIR, "build")
+CLI = os.path.join(BUILD_DIR, "bin", "usdtkit")
+FORMAT = "{client} is downloading file {path} ({size} bytes)"
+
+sys.path.insert(0, os.path.join(SRC_DIR, "bindings", "python", "tests"))
+from tooling import require_command, require_root  # noqa: E402
+
+# No proxy from the environment for 127.0.0.1.
+fetch = urllib.request.build_opener(urllib.request.ProxyHandler({})).open
+
+
+def env():
+    e = dict(os.environ)
+    e["PYTHONPATH"] = os.path.join(SRC_DIR, "bindings", "python") + os.pathsep + e.get("PYTHONPATH", "")
+    e.setdefault("USDTKIT_LIBRARY", os.path.join(BUILD_DIR, "lib", "libusdtkit.so"))
+    e["PYTHONDONTWRITEBYTECODE"] = "1"
+    return e
+
+
+@pytest.fixture
+def server(tmp_path):
+    (tmp_path / "warmup.txt").write_bytes(b"w")
+    (tmp_path / "report.pdf").write_bytes(os.urandom(123457))
+    (tmp_path / "sub dir").mkdir()
+    (tmp_path / "sub dir" / "notes.txt").write_bytes(b"x" * 4321)
+    proc = subprocess.Popen(
+        [sys.executable, os.path.join(HERE, "server.py"), "--port", "0", "--directory", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        env=env(),
+        text=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        m = re.search(r"http://127\.0\.0\.1:(\d+)/ \(pid (\d+)\)", line)
+        assert m, "server did not start: %r" % line
+        assert int(m.group(2)) == proc.pid
+        yield proc, "http://127.0.0.1:%s" % m.group(1)
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
+
+
+def test_untraced_server_serves_files(server):
+    _, url = server
+    assert fetch(url + "/sub%20dir/notes.txt").read() == b"x" * 4321
+
+
+def read_line(stream, deadline):
+    import select
+
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([stream], [], [], 0.2)
+        if r:
+            return stream.readline()
+    return None
+
+
+def test_trace_prints_one_line_per_download(server):
+    require_root()
+    require_command(CLI, "trace", "--format")
+    proc, url = server
+    trace = subprocess.Popen(
+        [CLI, "trace", "-p", str(proc.pid), "--format", FORMAT, "simplehttp:file_transfer"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        lines = []
+        while True:
+            assert trace.poll() is None, trace.stderr.read()
+            assert time.monotonic() < deadline, "the tracer never saw the warm-up download"
+            assert fetch(url + "/warmup.txt").read() == b"w"
+            line = read_line(trace.stdout, time.monotonic() + 0.5)
+            if line:
+                lines.append(line)
+                break
+        assert fetch(url + "/report.pdf").read()
+        assert fetch(url + "/sub%20dir/notes.txt").read() == b"x" * 4321
+        deadline = time.monotonic() + 30
+        while sum("warmup" not in ln for ln in lines) < 2:
+            line = read_line(trace.stdout, deadline)
+            assert line, "missing traced lines; got %r" % lines
+            lines.append(line)
+    finally:
+        trace.send_signal(signal.SIGINT)
+        try:
+            rest, err = trace.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            trace.kill()
+            rest, err = trace.communicate()
+    lines += rest.splitlines(True)
+    downloads = [ln.rstrip("\n") for ln in lines if "warmup.txt" not in ln]
+    assert len(downloads) == 2, lines
+    pat = r"127\.0\.0\.1:\d+ is downloading file %s \(%d bytes\)"
+    assert re.fullmatch(pat % (re.escape("/report.pdf"), 123457), downloads[0]), downloads
+    assert re.fullmatch(pat % (re.escape("/sub dir/notes.txt"), 4321), downloads[1]), downloads
+    for ln in lines:
+        if "warmup.txt" in ln:
+            assert re.fullmatch(pat % ("/warmup.txt", 1), ln.rstrip("\n")), ln
+    assert "0 lost" in err, err
