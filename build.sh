@@ -62,14 +62,23 @@ cmd_demo() {
 	"$ROOT/examples/demo.sh" "$BUILD"
 }
 
-cmd_test() {
+cmd_unit() {
 	cmd_build
 	log "test suite (build/)"
 	(cd "$BUILD" && ctest --output-on-failure -j "$JOBS")
+}
+
+cmd_sanitize() {
+	install_packages
 	log "test suite under ASan+UBSan (build-sanitize/)"
 	configure "$ROOT/build-sanitize" -DUSDTKIT_SANITIZE=ON
 	build "$ROOT/build-sanitize"
-	(cd "$ROOT/build-sanitize" && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j "$JOBS" -LE nosanitize)
+	(cd "$ROOT/build-sanitize" &&
+		ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j "$JOBS" -LE nosanitize)
+}
+
+cmd_fuzz() {
+	install_packages
 	log "short fuzz runs (build-fuzz/)"
 	configure "$ROOT/build-fuzz" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
 		-DUSDTKIT_FUZZ=ON -DUSDTKIT_TRACER=OFF
@@ -77,13 +86,23 @@ cmd_test() {
 	(cd "$ROOT/build-fuzz" && ctest --output-on-failure -L fuzz)
 }
 
+cmd_test() {
+	cmd_unit
+	cmd_sanitize
+	cmd_fuzz
+	log "all test stages passed"
+}
+
 case "${1:-}" in
 demo) cmd_demo ;;
 test) cmd_test ;;
+unit) cmd_unit ;;
+sanitize) cmd_sanitize ;;
+fuzz) cmd_fuzz ;;
 build) cmd_build ;;
 deps) install_packages ;;
 *)
-	echo "usage: $0 demo|test|build|deps" >&2
+	echo "usage: $0 demo|test|build|deps|unit|sanitize|fuzz" >&2
 	exit 2
 	;;
 esac

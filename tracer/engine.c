@@ -76,6 +76,7 @@ struct engine {
 	struct engine_probe *probes;
 	size_t nprobes, cap_probes;
 	size_t *probe_obj; /* object index of each probe */
+	size_t cap_probe_obj, cap_loc_obj;
 	struct engine_loc *locs;
 	size_t nlocs, cap_locs;
 	size_t *loc_obj;
@@ -355,8 +356,14 @@ static struct engine_obj *find_obj(struct engine *eng, dev_t dev, ino_t ino)
 	return NULL;
 }
 
-/* x86-64 struct pt_regs has the layout of user_regs_struct (uapi ABI). */
-static int x86_reg_off(enum usdt_reg reg)
+/*
+ * Byte offset of @reg in the kernel's struct pt_regs, which begins with the
+ * user-visible register block (x86-64: user_regs_struct order; arm64:
+ * user_pt_regs). Only the host's architecture can be traced.
+ */
+#if defined(__x86_64__)
+#define ENGINE_ARCH USDT_ARCH_X86_64
+static int reg_off(enum usdt_reg reg)
 {
 	switch (reg) {
 	case USDT_REG_X86_AX:
@@ -397,6 +404,24 @@ static int x86_reg_off(enum usdt_reg reg)
 		return -ENOTSUP;
 	}
 }
+#elif defined(__aarch64__)
+#include <asm/ptrace.h>
+#define ENGINE_ARCH USDT_ARCH_AARCH64
+static int reg_off(enum usdt_reg reg)
+{
+	if (reg >= USDT_REG_A64_X0 && reg <= USDT_REG_A64_X30)
+		return offsetof(struct user_pt_regs, regs) + (reg - USDT_REG_A64_X0) * 8;
+	if (reg == USDT_REG_A64_SP)
+		return offsetof(struct user_pt_regs, sp);
+	return -ENOTSUP;
+}
+#else
+#define ENGINE_ARCH USDT_ARCH_UNKNOWN
+static int reg_off(enum usdt_reg reg)
+{
+	return -ENOTSUP;
+}
+#endif
 
 static int scale_shift(unsigned int scale)
 {
@@ -437,7 +462,7 @@ static int compile_arg(const struct usdt_notes *notes, const struct usdt_note *n
 		f->val = a->imm;
 		return 0;
 	case USDT_OPERAND_REG:
-		off = x86_reg_off(a->base);
+		off = reg_off(a->base);
 		if (off < 0)
 			return off;
 		f->kind = FETCH_REG;
@@ -452,11 +477,14 @@ static int compile_arg(const struct usdt_notes *notes, const struct usdt_note *n
 	}
 	f->kind = FETCH_MEM;
 	f->val = a->disp;
-	if (a->reloc != USDT_RELOC_NONE)
-		return -ENOTSUP;
 	if (a->symbol[0] && usdt_notes__symbol(notes, a->symbol, &sym))
 		return -ENOENT;
-	if (a->base == USDT_REG_X86_IP || (a->base == USDT_REG_NONE && a->symbol[0])) {
+	if (a->reloc == USDT_RELOC_A64_LO12) {
+		/* base holds the symbol's page (adrp); load bias is page-aligned */
+		f->val = a->disp + (int64_t)(sym & 0xfff);
+	} else if (a->reloc != USDT_RELOC_NONE) {
+		return -ENOTSUP;
+	} else if (a->base == USDT_REG_X86_IP || (a->base == USDT_REG_NONE && a->symbol[0])) {
 		f->flags |= FETCH_BASE_IP;
 		/* without a symbol the displacement is taken relative to the probe */
 		f->val =
@@ -467,7 +495,7 @@ static int compile_arg(const struct usdt_notes *notes, const struct usdt_note *n
 		f->val += sym;
 	}
 	if (a->base != USDT_REG_NONE && a->base != USDT_REG_X86_IP) {
-		off = x86_reg_off(a->base);
+		off = reg_off(a->base);
 		if (off < 0)
 			return off;
 		f->flags |= FETCH_BASE;
@@ -475,7 +503,7 @@ static int compile_arg(const struct usdt_notes *notes, const struct usdt_note *n
 		f->base_size = a->base_size ? a->base_size : 8;
 	}
 	if (a->index != USDT_REG_NONE) {
-		off = x86_reg_off(a->index);
+		off = reg_off(a->index);
 		sh = scale_shift(a->scale);
 		if (off < 0 || sh < 0)
 			return off < 0 ? off : sh;
@@ -503,10 +531,9 @@ static int find_or_add_probe(struct engine *eng, size_t obj, const char *display
 		if (eng->probe_obj[i] == obj && !strcmp(eng->probes[i].provider, n->provider) &&
 		    !strcmp(eng->probes[i].name, n->name))
 			return i;
-	size_t cap = eng->cap_probes;
 	if (grow((void **)&eng->probes, &eng->cap_probes, eng->nprobes + 1, sizeof(*p)))
 		return -ENOMEM;
-	if (grow((void **)&eng->probe_obj, &cap, eng->nprobes + 1, sizeof(size_t)))
+	if (grow((void **)&eng->probe_obj, &eng->cap_probe_obj, eng->nprobes + 1, sizeof(size_t)))
 		return -ENOMEM;
 	p = &eng->probes[eng->nprobes];
 	memset(p, 0, sizeof(*p));
@@ -571,10 +598,9 @@ static int add_loc(struct engine *eng, size_t obj, const char *attach_path, cons
 	pid = find_or_add_probe(eng, obj, display, n);
 	if (pid < 0)
 		return pid;
-	size_t cap = eng->cap_locs;
 	if (grow((void **)&eng->locs, &eng->cap_locs, eng->nlocs + 1, sizeof(*l)))
 		return -ENOMEM;
-	if (grow((void **)&eng->loc_obj, &cap, eng->nlocs + 1, sizeof(size_t)))
+	if (grow((void **)&eng->loc_obj, &eng->cap_loc_obj, eng->nlocs + 1, sizeof(size_t)))
 		return -ENOMEM;
 	l = &eng->locs[eng->nlocs];
 	memset(l, 0, sizeof(*l));
@@ -665,8 +691,9 @@ static int scan_object(struct engine *eng, const char *open_path, const char *at
 			warn(eng, "usdtkit: %s: %s\n", display, strerror(errno));
 		return do_path ? err : 0;
 	}
-	if (usdt_notes__count(notes) && usdt_notes__arch(notes) != USDT_ARCH_X86_64) {
-		warn(eng, "usdtkit: %s: only x86-64 objects are supported, skipped\n", display);
+	if (usdt_notes__count(notes) && usdt_notes__arch(notes) != ENGINE_ARCH) {
+		warn(eng, "usdtkit: %s: not an object of this machine's architecture, skipped\n",
+		     display);
 		goto out;
 	}
 	for (size_t i = 0; i < usdt_notes__count(notes); i++) {
@@ -1029,6 +1056,22 @@ unsigned int engine__max_strings(const struct engine *eng)
 unsigned int engine__max_args(const struct engine *eng)
 {
 	return eng->max_args;
+}
+
+void engine__pending_max(const struct engine *eng, unsigned int *max_args,
+			 unsigned int *max_strings)
+{
+	*max_args = *max_strings = 0;
+	for (size_t i = 0; i < eng->nlocs; i++) {
+		const struct engine_loc *l = &eng->locs[i];
+
+		if (l->attempted)
+			continue;
+		if (l->spec.nargs > *max_args)
+			*max_args = l->spec.nargs;
+		if (l->spec.nstr > *max_strings)
+			*max_strings = l->spec.nstr;
+	}
 }
 
 const char *engine__arg_name(const struct engine_probe *probe, int i, char *buf, size_t size)

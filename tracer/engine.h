@@ -10,8 +10,18 @@
  * Usage: engine__new, engine__add_probe (one per PROBE), optionally
  * engine__add_args_decl, engine__add_object (-c: objects known in advance),
  * engine__scan (finds and compiles locations), size and load the BPF
- * object, engine__attach; later engine__scan + engine__attach again to
- * pick up objects a -p/-c target mapped since (dlopen, runtime providers).
+ * object (locs map: at least engine__loc_count() entries, plus room for
+ * later finds), engine__attach; later engine__scan + engine__attach again
+ * to pick up objects a -p/-c target mapped since (dlopen, runtime
+ * providers). engine__pending_max() tells whether the new locations fit
+ * the loaded program's record layout.
+ *
+ * Attach method: load the program with expected attach type
+ * ENGINE_ATTACH_UPROBE_MULTI and call engine__set_uprobe_multi(eng, true)
+ * (kernel 6.6+; fall back to a plain load without it): one link per
+ * object, attach in milliseconds and detach in one grace period per
+ * object. Otherwise one perf-event uprobe per location, whose detach costs
+ * ~0.1 s each (the kernel serializes them).
  */
 #ifndef USDTKIT_TRACER_ENGINE_H
 #define USDTKIT_TRACER_ENGINE_H
@@ -111,6 +121,9 @@ const char *engine__spec(const struct engine *eng, size_t i, size_t *matches);
 unsigned int engine__max_strings(const struct engine *eng);
 /* Most arguments any location found so far has. */
 unsigned int engine__max_args(const struct engine *eng);
+/* Most arguments and string arguments of the locations not attached yet. */
+void engine__pending_max(const struct engine *eng, unsigned int *max_args,
+			 unsigned int *max_strings);
 
 /* Argument name to show: metadata/--args name, else "argN". */
 const char *engine__arg_name(const struct engine_probe *probe, int i, char *buf, size_t size);

@@ -48,7 +48,7 @@
 #include "stat.h"
 #include "stat.skel.h"
 
-#define POLL_MS 50
+#define POLL_MS 20 /* target exit and new objects are noticed within this */
 #define DEFAULT_MAX_KEYS 10240
 #define TARGET_EXTRA_LOCS 4096 /* -p/-c: room for objects mapped later */
 #define TARGET_EXTRA_PROBES 64
@@ -543,6 +543,7 @@ static int configure_probes(struct stat_ctx *s)
 		const struct engine_probe *p = engine__probe(s->eng, i);
 		struct probe_info *pi = &s->probes[i];
 		const char *why = NULL;
+		bool not_arg = false;
 		char nb[16];
 		int a = -1;
 
@@ -579,7 +580,8 @@ static int configure_probes(struct stat_ctx *s)
 			if (spec_selects(s->o.lat_end, p))
 				pi->cfg.role |= STAT_ROLE_END;
 			if (pi->cfg.role == (STAT_ROLE_START | STAT_ROLE_END)) {
-				why = "matches both the start and the end probe";
+				why = "matches both the start and the end PROBE";
+				not_arg = true;
 				break;
 			}
 			if (s->o.arg) {
@@ -607,9 +609,10 @@ static int configure_probes(struct stat_ctx *s)
 		}
 		if (why) {
 			memset(&pi->cfg, 0, sizeof(pi->cfg));
-			fprintf(stderr, "usdtkit stat: %s:%s: argument '%s' %s%s\n", p->provider,
-				p->name, s->o.arg ? s->o.arg : "", why,
-				s->o.mode == STAT_MODE_LATENCY ? ": ignored" : ": only counted");
+			fprintf(stderr, "usdtkit stat: %s:%s: %s%s%s%s: %s\n", p->provider, p->name,
+				not_arg ? "" : "argument '", not_arg ? "" : s->o.arg,
+				not_arg ? "" : "' ", why,
+				s->o.mode == STAT_MODE_LATENCY ? "ignored" : "only counted");
 		}
 		if (pi->cfg.valid)
 			valid++;
@@ -766,7 +769,7 @@ static void fmt_pow2(char *buf, size_t size, unsigned int e)
 		snprintf(buf, size, "%u%c", 1u << (e % 10), sfx[e / 10]);
 }
 
-/* Label of log2 bucket @b (see stat.h); @neg: the bucket below zero exists. */
+/* Label of log2 bucket @b (numbering in stat.h), bpftrace style. */
 static void log2_label(char *buf, size_t size, uint32_t b)
 {
 	char lo[16], hi[16];
@@ -1615,7 +1618,7 @@ int cmd_stat(int argc, char **argv)
 	char *lat_probes[2];
 	size_t ndecls = 0, nprobes = 0;
 	wordexp_t we = {0};
-	bool have_we = false, target;
+	bool have_we = false, target, no_multi;
 	pid_t child = -1;
 	int go_fd = -1, pidfd = -1, ret = EXIT_USAGE, err, c;
 	uint64_t v, next_print = 0, deadline = 0;
@@ -1901,12 +1904,16 @@ int cmd_stat(int argc, char **argv)
 		goto out;
 	}
 
-	/* uprobe_multi links where the kernel has them (6.6+), else perf-event uprobes */
-	err = open_and_load(&s, true);
+	/*
+	 * uprobe_multi links where the kernel has them (6.6+), else perf-event
+	 * uprobes; USDTKIT_NO_UPROBE_MULTI=1 forces the latter (benchmarks, tests).
+	 */
+	no_multi = getenv("USDTKIT_NO_UPROBE_MULTI") && *getenv("USDTKIT_NO_UPROBE_MULTI") == '1';
+	err = no_multi ? -EOPNOTSUPP : open_and_load(&s, true);
 	if (err && err != -EPERM && err != -EACCES) {
 		if (s.o.verbose)
-			fprintf(stderr, "usdtkit stat: no uprobe_multi (%s): perf-event uprobes\n",
-				strerror(-err));
+			fprintf(stderr, "usdtkit stat: %s: perf-event uprobes\n",
+				no_multi ? "USDTKIT_NO_UPROBE_MULTI" : "no uprobe_multi");
 		stat_bpf__destroy(s.skel);
 		s.skel = NULL;
 		err = open_and_load(&s, false);
@@ -1929,9 +1936,23 @@ int cmd_stat(int argc, char **argv)
 		fprintf(stderr, "usdtkit stat: configuring probes: %s\n", strerror(-err));
 		goto out;
 	}
+	if (s.o.mode == STAT_MODE_LATENCY && !target) {
+		uint8_t roles = 0;
+
+		for (size_t i = 0; i < s.nprobes; i++)
+			if (s.probes[i].cfg.valid)
+				roles |= s.probes[i].cfg.role;
+		if (roles != (STAT_ROLE_START | STAT_ROLE_END)) {
+			fprintf(stderr, "usdtkit stat: --latency needs a start and a different end "
+					"probe\n");
+			ret = EXIT_USAGE;
+			goto out;
+		}
+	}
 	if (err == 0 && s.o.mode != STAT_MODE_COUNT && engine__probe_count(s.eng) && !target) {
-		fprintf(stderr, "usdtkit stat: no selected probe has argument '%s'\n",
-			s.o.arg ? s.o.arg : "");
+		fprintf(stderr, "usdtkit stat: no selected probe can be aggregated%s\n",
+			s.o.mode == STAT_MODE_LATENCY && !s.o.arg ? ""
+								  : " (see the warnings above)");
 		ret = EXIT_USAGE;
 		goto out;
 	}
@@ -2033,10 +2054,11 @@ int cmd_stat(int argc, char **argv)
 		}
 	}
 out:
-	if (go_fd >= 0)
+	if (go_fd >= 0) {
 		close(go_fd); /* the child reads EOF and exits without running the command */
-	if (child > 0 && ret != EXIT_OK)
 		waitpid(child, NULL, 0);
+	}
+	/* a command that was started and still runs keeps running, as a shell's job */
 	if (pidfd >= 0)
 		close(pidfd);
 	if (s.eng)

@@ -64,6 +64,25 @@ struct trace_opts {
 	bool wait; /* PROBEs may match objects the target loads later */
 };
 
+#define MAX_LAYOUTS 8
+
+struct trace_ctx;
+
+/*
+ * One loaded BPF object with its record geometry. The first is sized
+ * exactly for the locations found at start (small records: fewer cache
+ * lines per hit, more records per ring); locations found later that need
+ * more argument or string slots get a new, roomier object with its own ring.
+ */
+struct layout {
+	struct trace_ctx *t;
+	struct trace_bpf *skel;
+	unsigned int max_args; /* argument slots per record */
+	unsigned int nslots; /* string slots per record */
+	size_t cap; /* the locs map holds location indices below this */
+	unsigned int ring_mb;
+};
+
 struct trace_ctx {
 	struct trace_opts o;
 	struct engine *eng;
@@ -71,8 +90,13 @@ struct trace_ctx {
 	struct json_writer jw;
 	uint64_t events;
 	int64_t mono_to_real; /* add to bpf_ktime_get_ns() for wall-clock ns */
-	unsigned int nslots;
-	unsigned int max_args; /* argument slots per record */
+	struct layout layouts[MAX_LAYOUTS];
+	int nlayouts;
+	const struct layout *cur; /* layout of the record being printed */
+	struct ring_buffer *rb;
+	bool multi; /* uprobe_multi links */
+	time_t time_sec; /* put_time()'s cache */
+	char time_buf[32];
 	bool done;
 	bool out_error;
 };
@@ -86,10 +110,10 @@ static void on_signal(int sig)
 
 static bool verbose_print;
 
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+/* libbpf's messages (including its warnings) only with -v: errors are ours to word. */
+__attribute__((format(printf, 2, 0))) static int libbpf_print(enum libbpf_print_level level,
+							      const char *fmt, va_list ap)
 {
-	if (!verbose_print && level != LIBBPF_WARN)
-		return 0;
 	if (!verbose_print)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
@@ -189,10 +213,10 @@ static void view_arg(const struct trace_ctx *t, const struct trace_record *e,
 	v->type =
 		p->typed && p->meta[i].type != USDT_TYPE_NONE ? p->meta[i].type : type_from_size(f);
 	v->bad = l->unsupported[i] || (e->err_mask & (1u << i));
-	if (v->type == USDT_TYPE_STRING && (f->flags & FETCH_STR) && f->str_slot < t->nslots &&
+	if (v->type == USDT_TYPE_STRING && (f->flags & FETCH_STR) && f->str_slot < t->cur->nslots &&
 	    !v->bad) {
-		v->str =
-			(const char *)(e->args + t->max_args) + (size_t)f->str_slot * t->o.str_size;
+		v->str = (const char *)(e->args + t->cur->max_args) +
+			 (size_t)f->str_slot * t->o.str_size;
 		v->len = strnlen(v->str, t->o.str_size);
 		v->truncated = v->len == t->o.str_size;
 	} else if (v->type == USDT_TYPE_STRING && !v->bad) {
@@ -290,16 +314,20 @@ static void put_text_value(FILE *out, const struct arg_view *v, bool quote)
 	}
 }
 
-static void put_time(FILE *out, const struct trace_ctx *t, uint64_t ts)
+static void put_time(FILE *out, struct trace_ctx *t, uint64_t ts)
 {
 	uint64_t real = ts + t->mono_to_real;
 	time_t sec = real / 1000000000ull;
-	struct tm tm;
-	char buf[32];
 
-	localtime_r(&sec, &tm);
-	strftime(buf, sizeof(buf), "%H:%M:%S", &tm);
-	fprintf(out, "%s.%06u", buf, (unsigned int)(real % 1000000000ull / 1000));
+	/* localtime_r() is slow per event; the HH:MM:SS part changes once a second */
+	if (sec != t->time_sec || !t->time_buf[0]) {
+		struct tm tm;
+
+		localtime_r(&sec, &tm);
+		strftime(t->time_buf, sizeof(t->time_buf), "%H:%M:%S", &tm);
+		t->time_sec = sec;
+	}
+	fprintf(out, "%s.%06u", t->time_buf, (unsigned int)(real % 1000000000ull / 1000));
 }
 
 static void emit_text(struct trace_ctx *t, const struct trace_record *e, const struct engine_loc *l,
@@ -312,7 +340,7 @@ static void emit_text(struct trace_ctx *t, const struct trace_record *e, const s
 	comm[TRACE_COMM_LEN] = 0;
 	put_time(t->out, t, e->ts_ns);
 	fprintf(t->out, " %u %u %s %s:%s", e->pid, e->tid, comm, p->provider, p->name);
-	for (int i = 0; i < e->nargs && i < (int)t->max_args; i++) {
+	for (int i = 0; i < e->nargs && i < (int)t->cur->max_args; i++) {
 		view_arg(t, e, l, p, i, &v, nb, sizeof(nb));
 		fprintf(t->out, " %s=", v.name);
 		put_text_value(t->out, &v, true);
@@ -339,7 +367,7 @@ static void emit_json(struct trace_ctx *t, const struct trace_record *e, const s
 	json__kv_string(w, "name", p->name);
 	json__key(w, "args");
 	json__object_begin(w);
-	for (int i = 0; i < e->nargs && i < (int)t->max_args; i++) {
+	for (int i = 0; i < e->nargs && i < (int)t->cur->max_args; i++) {
 		view_arg(t, e, l, p, i, &v, nb, sizeof(nb));
 		json__key(w, v.name);
 		if (v.bad) {
@@ -376,7 +404,7 @@ static void emit_json(struct trace_ctx *t, const struct trace_record *e, const s
 	if (any_trunc) {
 		json__key(w, "truncated");
 		json__array_begin(w);
-		for (int i = 0; i < e->nargs && i < (int)t->max_args; i++) {
+		for (int i = 0; i < e->nargs && i < (int)t->cur->max_args; i++) {
 			view_arg(t, e, l, p, i, &v, nb, sizeof(nb));
 			if (v.truncated)
 				json__string(w, v.name);
@@ -467,14 +495,17 @@ static void emit_format(struct trace_ctx *t, const struct trace_record *e,
 
 static int handle_event(void *ctx, void *data, size_t size)
 {
-	struct trace_ctx *t = ctx;
+	const struct layout *ly = ctx;
+	struct trace_ctx *t = ly->t;
 	const struct trace_record *e = data;
 	const struct engine_loc *l;
 	const struct engine_probe *p;
 
 	if (t->done)
 		return 0;
-	if (size < sizeof(*e) + t->max_args * sizeof(__u64) + (size_t)t->nslots * t->o.str_size ||
+	t->cur = ly;
+	if (size < sizeof(*e) + t->cur->max_args * sizeof(__u64) +
+			    (size_t)t->cur->nslots * t->o.str_size ||
 	    !(l = engine__loc(t->eng, e->loc)))
 		return 0;
 	p = engine__probe(t->eng, l->probe_id);
@@ -605,67 +636,62 @@ static pid_t spawn_waiting(char **argv, int *go_fd)
 }
 
 /*
- * True when /proc/PID/maps differs from the last call: a new object may be
- * mapped. Reading it every poll costs tens of microseconds, so new
- * providers are found within one poll period instead of a slow timer.
+ * True when the file-backed mappings in /proc/PID/maps differ from the last
+ * call: a new object may be mapped. Anonymous mappings (malloc's mmap and
+ * munmap, thread stacks) change all the time and are left out of the
+ * fingerprint, so a busy process does not cause a rescan at every poll.
+ * Reading maps costs tens of microseconds, so new providers are found
+ * within one poll period instead of on a slow timer.
  */
-static bool maps_changed(pid_t pid, char **prev, size_t *prev_len)
+static bool maps_changed(pid_t pid, uint64_t *prev)
 {
-	char path[64], *buf = NULL;
-	size_t len = 0, cap = 0;
-	ssize_t n;
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	char path[64], line[4096 + 256];
 	bool changed;
-	int fd;
+	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	f = fopen(path, "re");
+	if (!f)
 		return false;
-	for (;;) {
-		if (cap - len < 4096) {
-			char *nb = realloc(buf, cap ? cap * 2 : 16384);
+	while (fgets(line, sizeof(line), f)) {
+		/* "start-end perms offset dev inode path": skip inode 0 (anonymous) */
+		char *p = line;
 
-			if (!nb) {
-				free(buf);
-				close(fd);
-				return true;
-			}
-			buf = nb;
-			cap = cap ? cap * 2 : 16384;
+		for (int field = 0; field < 4 && p; field++) {
+			p = strchr(p, ' ');
+			if (p)
+				p++;
 		}
-		n = read(fd, buf + len, cap - len);
-		if (n <= 0)
-			break;
-		len += n;
+		if (!p || (p[0] == '0' && p[1] == ' '))
+			continue;
+		for (const char *c = line; *c; c++)
+			h = (h ^ (unsigned char)*c) * 1099511628211ull;
 	}
-	close(fd);
-	changed = len != *prev_len || !*prev || memcmp(buf, *prev, len);
-	free(*prev);
-	*prev = buf;
-	*prev_len = len;
+	fclose(f);
+	changed = h != *prev;
+	*prev = h;
 	return changed;
 }
 
-/* Opens and loads the BPF object sized for the engine's locations. */
-static int open_and_load(struct trace_ctx *t, struct trace_bpf **out, bool multi)
+/* Opens and loads a BPF object for @ly's geometry. */
+static int open_and_load(struct trace_ctx *t, struct layout *ly, bool multi)
 {
 	struct trace_bpf *skel;
-	size_t n = engine__loc_count(t->eng);
-	size_t max = n + ((t->o.pid > 0 || t->o.cmd) ? 4096 : 0);
 	int err;
 
-	*out = skel = trace_bpf__open();
+	ly->skel = skel = trace_bpf__open();
 	if (!skel)
 		return -errno;
 	skel->rodata->str_size = t->o.str_size;
-	skel->rodata->nslots = t->nslots;
-	skel->rodata->max_args = t->max_args;
-	skel->rodata->event_size = (sizeof(struct trace_record) + t->max_args * sizeof(__u64) +
-				    t->nslots * t->o.str_size + 7) &
+	skel->rodata->nslots = ly->nslots;
+	skel->rodata->max_args = ly->max_args;
+	skel->rodata->event_size = (sizeof(struct trace_record) + ly->max_args * sizeof(__u64) +
+				    ly->nslots * t->o.str_size + 7) &
 				   ~7u;
-	skel->rodata->wakeup_bytes = (uint64_t)t->o.ring_mb << 18; /* a quarter of the ring */
-	bpf_map__set_max_entries(skel->maps.locs, max ? max : 1);
-	bpf_map__set_max_entries(skel->maps.events, t->o.ring_mb << 20);
+	skel->rodata->wakeup_bytes = (uint64_t)ly->ring_mb << 18; /* a quarter of the ring */
+	bpf_map__set_max_entries(skel->maps.locs, ly->cap ? ly->cap : 1);
+	bpf_map__set_max_entries(skel->maps.events, ly->ring_mb << 20);
 	if (multi)
 		bpf_program__set_expected_attach_type(skel->progs.usdt_trace,
 						      ENGINE_ATTACH_UPROBE_MULTI);
@@ -673,6 +699,93 @@ static int open_and_load(struct trace_ctx *t, struct trace_bpf **out, bool multi
 	if (err && (errno == EPERM || errno == EACCES))
 		err = -errno;
 	return err;
+}
+
+/*
+ * Adds a layout with room for @max_args arguments and @nslots strings per
+ * record and for every location index found so far (plus @slack), and
+ * polls its ring. The first layout decides between uprobe_multi links and
+ * perf-event uprobes.
+ */
+static int add_layout(struct trace_ctx *t, unsigned int max_args, unsigned int nslots, size_t slack,
+		      unsigned int ring_mb)
+{
+	struct layout *ly;
+	int err;
+
+	if (t->nlayouts == MAX_LAYOUTS)
+		return -ENOSPC;
+	ly = &t->layouts[t->nlayouts];
+	memset(ly, 0, sizeof(*ly));
+	ly->t = t;
+	ly->max_args = max_args > FETCH_MAX_ARGS ? FETCH_MAX_ARGS : max_args;
+	ly->nslots = nslots > FETCH_MAX_ARGS ? FETCH_MAX_ARGS : nslots;
+	ly->cap = engine__loc_count(t->eng) + slack;
+	ly->ring_mb = ring_mb;
+	if (t->nlayouts == 0) {
+		/* uprobe_multi links where the kernel has them (6.6+) */
+		err = open_and_load(t, ly, true);
+		if (err && err != -EPERM && err != -EACCES) {
+			trace_bpf__destroy(ly->skel);
+			ly->skel = NULL;
+			err = open_and_load(t, ly, false);
+		} else if (!err) {
+			t->multi = true;
+		}
+		engine__set_uprobe_multi(t->eng, t->multi);
+	} else {
+		err = open_and_load(t, ly, t->multi);
+	}
+	if (!err && !t->rb) {
+		t->rb = ring_buffer__new(bpf_map__fd(ly->skel->maps.events), handle_event, ly,
+					 NULL);
+		if (!t->rb)
+			err = -errno;
+	} else if (!err) {
+		err = ring_buffer__add(t->rb, bpf_map__fd(ly->skel->maps.events), handle_event, ly);
+	}
+	if (err) {
+		trace_bpf__destroy(ly->skel);
+		ly->skel = NULL;
+		return err;
+	}
+	t->nlayouts++;
+	return 0;
+}
+
+/*
+ * Attaches the locations found since the last call, in the newest layout
+ * if they fit, else in a new one with room to spare for later finds.
+ */
+static int attach_pending(struct trace_ctx *t)
+{
+	const struct layout *ly = NULL;
+	unsigned int need_args, need_strs;
+	int err;
+
+	if (!t->nlayouts)
+		return -EINVAL;
+	engine__pending_max(t->eng, &need_args, &need_strs);
+	/* the smallest records that fit: layouts only grow in order */
+	for (int i = 0; i < t->nlayouts && !ly; i++) {
+		const struct layout *c = &t->layouts[i];
+
+		if (need_args <= c->max_args && need_strs <= c->nslots &&
+		    engine__loc_count(t->eng) <= c->cap)
+			ly = c;
+	}
+	if (!ly) {
+		err = add_layout(t, FETCH_MAX_ARGS, need_strs > 2 ? need_strs : 2, 4096,
+				 t->o.ring_mb);
+		if (err) {
+			fprintf(stderr,
+				"usdtkit trace: cannot load a BPF program for new probes: %s\n",
+				strerror(-err));
+			return err;
+		}
+		ly = &t->layouts[t->nlayouts - 1];
+	}
+	return engine__attach(t->eng, ly->skel->progs.usdt_trace, bpf_map__fd(ly->skel->maps.locs));
 }
 
 static uint64_t read_counter(struct trace_bpf *skel, __u32 which)
@@ -723,8 +836,6 @@ int cmd_trace(int argc, char **argv)
 	struct trace_ctx t = {
 		.o = {.pid = -1, .str_size = DEFAULT_STR_SIZE, .ring_mb = DEFAULT_RING_MB}};
 	struct engine_opts eo = {.pid = -1};
-	struct trace_bpf *skel = NULL;
-	struct ring_buffer *rb = NULL;
 	char **decls = NULL;
 	size_t ndecls = 0;
 	wordexp_t we = {0};
@@ -732,8 +843,8 @@ int cmd_trace(int argc, char **argv)
 	pid_t child = -1;
 	int go_fd = -1, pidfd = -1, ret = EXIT_FAIL, err, c;
 	uint64_t v, start, lost = 0;
-	char *exe = NULL, *maps = NULL;
-	size_t maps_len = 0;
+	char *exe = NULL;
+	uint64_t maps_hash = 0;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "p:c:jf:o:n:d:s:b:vwh", longopts, NULL)) != -1) {
@@ -934,21 +1045,17 @@ int cmd_trace(int argc, char **argv)
 				spec);
 	}
 
-	t.nslots = engine__max_strings(t.eng);
-	t.max_args = engine__max_args(t.eng);
-	if (t.o.pid > 0 || t.o.cmd)
-		t.max_args = FETCH_MAX_ARGS; /* for probes found later */
-	if ((t.o.pid > 0 || t.o.cmd) && t.nslots < 2)
-		t.nslots = 2; /* room for string arguments of providers found later */
-	/* uprobe_multi links where the kernel has them (6.6+), else perf-event uprobes */
-	err = open_and_load(&t, &skel, true);
-	if (err && err != -EPERM && err != -EACCES) {
-		trace_bpf__destroy(skel);
-		skel = NULL;
-		err = open_and_load(&t, &skel, false);
-	} else if (!err) {
-		engine__set_uprobe_multi(t.eng, true);
-	}
+	/* records sized exactly for what was found; -p/-c leave room in the locs map */
+	err = add_layout(&t, engine__max_args(t.eng), engine__max_strings(t.eng),
+			 (t.o.pid > 0 || t.o.cmd) ? 4096 : 0, t.o.ring_mb);
+	/*
+	 * -p/-c: a roomy spare loaded now, so that providers found later are
+	 * attached without waiting for a program load while they fire.
+	 */
+	if (!err && (t.o.pid > 0 || t.o.cmd) &&
+	    (t.layouts[0].max_args < FETCH_MAX_ARGS || t.layouts[0].nslots < 2))
+		err = add_layout(&t, FETCH_MAX_ARGS, 2, 4096,
+				 t.o.ring_mb > 2 ? t.o.ring_mb / 2 : t.o.ring_mb);
 	if (err) {
 		if (err == -EPERM || err == -EACCES)
 			fprintf(stderr, "usdtkit trace: not permitted to load BPF programs: run as "
@@ -960,7 +1067,7 @@ int cmd_trace(int argc, char **argv)
 	}
 
 	start = now_ns(CLOCK_MONOTONIC);
-	err = engine__attach(t.eng, skel->progs.usdt_trace, bpf_map__fd(skel->maps.locs));
+	err = attach_pending(&t);
 	if (err == -EPERM || err == -EACCES) {
 		fprintf(stderr, "usdtkit trace: not permitted to attach uprobes: run as root or "
 				"with CAP_BPF and CAP_PERFMON\n");
@@ -987,12 +1094,6 @@ int cmd_trace(int argc, char **argv)
 	json_writer__init(&t.jw, t.out);
 	t.mono_to_real = now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC);
 
-	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), handle_event, &t, NULL);
-	if (!rb) {
-		fprintf(stderr, "usdtkit trace: cannot set up the ring buffer: %s\n",
-			strerror(errno));
-		goto out;
-	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
@@ -1014,9 +1115,9 @@ int cmd_trace(int argc, char **argv)
 		bool target_gone = false;
 		uint64_t now;
 
-		err = ring_buffer__poll(rb, POLL_MS);
+		err = ring_buffer__poll(t.rb, POLL_MS);
 		if (err >= 0 && !t.done)
-			err = ring_buffer__consume(rb);
+			err = ring_buffer__consume(t.rb);
 		if (err < 0 && err != -EINTR && !t.done) {
 			fprintf(stderr, "usdtkit trace: reading events: %s\n", strerror(-err));
 			ret = EXIT_FAIL;
@@ -1049,24 +1150,24 @@ int cmd_trace(int argc, char **argv)
 			}
 		}
 		if (target_gone) {
-			ring_buffer__consume(rb); /* what it fired before exiting */
+			ring_buffer__consume(t.rb); /* what it fired before exiting */
 			break;
 		}
 		now = now_ns(CLOCK_MONOTONIC);
 		if (t.o.duration > 0 && now - start >= t.o.duration * 1e9) {
-			ring_buffer__consume(rb);
+			ring_buffer__consume(t.rb);
 			break;
 		}
 		if ((t.o.pid > 0 || t.o.cmd) &&
-		    maps_changed(t.o.pid > 0 ? t.o.pid : child, &maps, &maps_len)) {
+		    maps_changed(t.o.pid > 0 ? t.o.pid : child, &maps_hash)) {
 			if (engine__scan(t.eng, true) > 0)
-				engine__attach(t.eng, skel->progs.usdt_trace,
-					       bpf_map__fd(skel->maps.locs));
+				attach_pending(&t);
 		}
 	}
 	fflush(t.out);
 	engine__detach(t.eng);
-	lost = read_counter(skel, TRACE_CNT_LOST);
+	for (int i = 0; i < t.nlayouts; i++)
+		lost += read_counter(t.layouts[i].skel, TRACE_CNT_LOST);
 	if (t.o.json && !t.out_error) {
 		json__object_begin(&t.jw);
 		json__kv_string(&t.jw, "type", "summary");
@@ -1089,25 +1190,28 @@ int cmd_trace(int argc, char **argv)
 		}
 	}
 out:
-	if (go_fd >= 0)
-		close(go_fd); /* the child reads EOF and exits without running the command */
-	if (child > 0 && ret != EXIT_OK) {
-		waitpid(child, NULL, 0);
-	} else if (child > 0) {
-		/* interrupted: the command keeps running, as with a shell's job */
+	/*
+	 * A child never released reads EOF and exits without running the
+	 * command: reap it. A released one that still runs (-n, -d, Ctrl-C)
+	 * is left running, as a shell leaves a job.
+	 */
+	if (go_fd >= 0) {
+		close(go_fd);
+		if (child > 0)
+			waitpid(child, NULL, 0);
 	}
 	if (pidfd >= 0)
 		close(pidfd);
-	ring_buffer__free(rb);
+	ring_buffer__free(t.rb);
 	if (t.eng)
 		engine__free(t.eng);
-	trace_bpf__destroy(skel);
+	for (int i = 0; i < t.nlayouts; i++)
+		trace_bpf__destroy(t.layouts[i].skel);
 	if (t.out && t.out != stdout)
 		fclose(t.out);
 	if (have_we)
 		wordfree(&we);
 	free(exe);
-	free(maps);
 	free(decls);
 	return ret;
 }

@@ -19,7 +19,9 @@ wait_for() {
 	echo "timeout waiting for '$2' in $1" >&2; cat "$1" >&2; return 1
 }
 
-# usdtkit_run OUT ARGS...: per-fire cost of the loop while `usdtkit stat ARGS` runs;
+# usdtkit_run OUT ARGS...: per-fire cost of the loop while `usdtkit stat ARGS` runs
+# (usdtkit attaches through uprobe_multi links where the kernel has them;
+# USDTKIT_NO_UPROBE_MULTI=1 forces perf-event uprobes, as bpftrace uses);
 # the summary it prints goes to OUT.
 usdtkit_run() {
 	local out=$1; shift
@@ -33,6 +35,8 @@ usdtkit_run() {
 untraced=$("$LOOP" "$FIRES")
 count_ns=$(usdtkit_run "$TMP/count" "$LOOP:bench:fire")
 count_hits=$(awk '$1 == "bench:fire" { print $2 }' "$TMP/count")
+perf_ns=$(USDTKIT_NO_UPROBE_MULTI=1 usdtkit_run "$TMP/perf" "$LOOP:bench:fire")
+perf_hits=$(awk '$1 == "bench:fire" { print $2 }' "$TMP/perf")
 hist_ns=$(usdtkit_run "$TMP/hist" "$LOOP:bench:fire" --hist arg0)
 hist_hits=$(grep -o '([0-9]* hits)' "$TMP/hist" | tr -dc 0-9)
 
@@ -52,7 +56,10 @@ echo
 echo "usdtkit stat benchmark ($(uname -r), $(nproc) CPUs), probe bench:fire(long, char *), $FIRES fires"
 printf '  %-40s %10s ns/fire\n' "untraced" "$untraced"
 printf '  %-40s %10s ns/fire  (%s counted)\n' "usdtkit stat (count)" "$count_ns" "$count_hits"
+printf '  %-40s %10s ns/fire  (%s counted)\n' "usdtkit stat (count, perf-event uprobes)" \
+	"$perf_ns" "$perf_hits"
 printf '  %-40s %10s ns/fire  (%s counted)\n' "usdtkit stat --hist arg0" "$hist_ns" "$hist_hits"
 printf '  %-40s %10s ns/fire  (%s counted)\n' "bpftrace @c = count()" "$bt_count" "$bt_hits"
 printf '  usdtkit count / bpftrace count = %s (target <= 1.0)\n' "$(ratio "$count_ns" "$bt_count")"
+printf '  usdtkit count (perf-event) / bpftrace count = %s\n' "$(ratio "$perf_ns" "$bt_count")"
 printf '  usdtkit hist  / bpftrace count = %s\n' "$(ratio "$hist_ns" "$bt_count")"

@@ -66,14 +66,29 @@ def test_untraced_server_serves_files(server):
     assert fetch(url + "/sub%20dir/notes.txt").read() == b"x" * 4321
 
 
-def read_line(stream, deadline):
-    import select
+class Lines:
+    """Lines from a pipe with a deadline. Reads the fd itself: select() on a
+    buffered file object misses lines already in its buffer."""
 
-    while time.monotonic() < deadline:
-        r, _, _ = select.select([stream], [], [], 0.2)
-        if r:
-            return stream.readline()
-    return None
+    def __init__(self, f):
+        self.fd = f.fileno()
+        self.buf = b""
+
+    def get(self, deadline):
+        import select
+
+        while b"\n" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            r, _, _ = select.select([self.fd], [], [], min(left, 0.2))
+            if r:
+                chunk = os.read(self.fd, 65536)
+                if not chunk:
+                    return None
+                self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line.decode() + "\n"
 
 
 def test_trace_prints_one_line_per_download(server):
@@ -86,6 +101,7 @@ def test_trace_prints_one_line_per_download(server):
         stderr=subprocess.PIPE,
         text=True,
     )
+    out = Lines(trace.stdout)
     try:
         deadline = time.monotonic() + 60
         lines = []
@@ -93,7 +109,7 @@ def test_trace_prints_one_line_per_download(server):
             assert trace.poll() is None, trace.stderr.read()
             assert time.monotonic() < deadline, "the tracer never saw the warm-up download"
             assert fetch(url + "/warmup.txt").read() == b"w"
-            line = read_line(trace.stdout, time.monotonic() + 0.5)
+            line = out.get(time.monotonic() + 0.5)
             if line:
                 lines.append(line)
                 break
@@ -101,7 +117,7 @@ def test_trace_prints_one_line_per_download(server):
         assert fetch(url + "/sub%20dir/notes.txt").read() == b"x" * 4321
         deadline = time.monotonic() + 30
         while sum("warmup" not in ln for ln in lines) < 2:
-            line = read_line(trace.stdout, deadline)
+            line = out.get(deadline)
             assert line, "missing traced lines; got %r" % lines
             lines.append(line)
     finally:
@@ -111,7 +127,7 @@ def test_trace_prints_one_line_per_download(server):
         except subprocess.TimeoutExpired:
             trace.kill()
             rest, err = trace.communicate()
-    lines += rest.splitlines(True)
+    lines += (out.buf.decode() + rest).splitlines(True)
     downloads = [ln.rstrip("\n") for ln in lines if "warmup.txt" not in ln]
     assert len(downloads) == 2, lines
     pat = r"127\.0\.0\.1:\d+ is downloading file %s \(%d bytes\)"

@@ -458,6 +458,23 @@ static void test_latency_text(void **state)
 	free(out);
 }
 
+/* A probe matching both START and END is refused, leaving no end: usage error. */
+static void test_latency_same_probe(void **state)
+{
+	char spec[9000];
+	char *argv[] = {(char *)st_usdtkit(), "stat", "--latency", spec, NULL};
+	struct st_proc p;
+	char *err;
+
+	snprintf(spec, sizeof(spec), "%s:stat:req_*,%s", st_fixture(), probe_done);
+	assert_int_equal(st_start(&p, argv), 0);
+	assert_int_equal(st_wait(&p, 30000), 2);
+	err = st_read(p.err_path);
+	assert_non_null(strstr(err, "matches both the start and the end PROBE"));
+	free(err);
+	st_cleanup(&p);
+}
+
 /* --- targets, intervals, duration -------------------------------------- */
 
 static void test_command(void **state)
@@ -478,6 +495,90 @@ static void test_command(void **state)
 	rec = one_record(out);
 	assert_int_equal(st_json_int(st_json_probe(rec, "value"), "count"), 31);
 	assert_int_equal(st_json_int(st_json_probe(rec, "other"), "count"), 10);
+	st_json_free(rec);
+	free(out);
+	st_cleanup(&p);
+}
+
+static void test_output_file_tid(void **state)
+{
+	char cmd[4200], path[] = "/tmp/usdtkit-st-o-XXXXXX";
+	char *argv[] = {(char *)st_usdtkit(),
+			"stat",
+			"-c",
+			cmd,
+			"stat:req_done",
+			"--by",
+			"tid",
+			"-o",
+			path,
+			"-j",
+			NULL};
+	const struct st_json *keys;
+	struct st_proc p;
+	struct st_json *rec;
+	int64_t total = 0;
+	char *out;
+	int fd;
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "%s latency-tid", st_fixture());
+	assert_int_equal(st_start(&p, argv), 0);
+	if (st_wait(&p, 60000) != 0)
+		st_dump(&p, "usdtkit stat -o");
+	assert_int_equal(p.status, 0);
+	out = st_read(p.out_path);
+	assert_string_equal(out, ""); /* everything went to the file */
+	free(out);
+	out = st_read(path);
+	rec = one_record(out);
+	keys = st_json_get(st_json_probe(rec, "req_done"), "keys");
+	assert_non_null(keys);
+	assert_int_equal(keys->n, 2); /* the fixture's two threads, 10 each */
+	for (size_t i = 0; i < keys->n; i++) {
+		assert_int_equal(st_json_int(&keys->items[i], "count"), 10);
+		assert_true(st_json_int(&keys->items[i], "key") > 0);
+		total += st_json_int(&keys->items[i], "count");
+	}
+	assert_int_equal(total, 20);
+	st_json_free(rec);
+	free(out);
+	unlink(path);
+	st_cleanup(&p);
+}
+
+/* A library dlopen()ed after the start is found by the rescan and aggregated. */
+static void test_rescan(void **state)
+{
+	static const struct bucket late[] = {
+		{true, 1, true, 2, 1}, {true, 2, true, 4, 5}, {true, 64, true, 128, 1}};
+	char cmd[8500], lib[4200];
+	char *argv[] = {(char *)st_usdtkit(),
+			"stat",
+			"-c",
+			cmd,
+			"statlib:late",
+			"--hist",
+			"arg0",
+			"-j",
+			NULL};
+	struct st_proc p;
+	struct st_json *rec;
+	char *out;
+
+	snprintf(lib, sizeof(lib), "%s", st_fixture_built());
+	snprintf(strrchr(lib, '/'), sizeof(lib) - (strrchr(lib, '/') - lib), "/libstatlib.so");
+	snprintf(cmd, sizeof(cmd), "%s dlopen %s", st_fixture(), lib);
+	assert_int_equal(st_start(&p, argv), 0);
+	if (st_wait(&p, 60000) != 0)
+		st_dump(&p, "usdtkit stat -c (dlopen)");
+	assert_int_equal(p.status, 0);
+	out = st_read(p.out_path);
+	rec = one_record(out);
+	assert_int_equal(st_json_int(st_json_probe(rec, "late"), "count"), 7);
+	assert_buckets(st_json_probe(rec, "late"), late, sizeof(late) / sizeof(late[0]));
 	st_json_free(rec);
 	free(out);
 	st_cleanup(&p);
@@ -653,10 +754,12 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_latency_tid),
 		cmocka_unit_test(test_latency_match),
 		cmocka_unit_test(test_latency_text),
+		cmocka_unit_test(test_latency_same_probe),
 	};
 	const struct CMUnitTest targets[] = {
-		cmocka_unit_test(test_command),	 cmocka_unit_test(test_pid),
-		cmocka_unit_test(test_interval), cmocka_unit_test(test_interval_cumulative),
+		cmocka_unit_test(test_command),		cmocka_unit_test(test_rescan),
+		cmocka_unit_test(test_output_file_tid), cmocka_unit_test(test_pid),
+		cmocka_unit_test(test_interval),	cmocka_unit_test(test_interval_cumulative),
 		cmocka_unit_test(test_duration),
 	};
 	const struct CMUnitTest usage[] = {
@@ -668,13 +771,13 @@ int main(int argc, char **argv)
 
 	if (!st_usdtkit())
 		return 1;
+	if (access(st_fixture_built(), X_OK)) {
+		fprintf(stderr, "fixture not built: %s\n", st_fixture_built());
+		return 1;
+	}
 	init_probes();
 	if (!strcmp(group, "usage"))
 		return cmocka_run_group_tests_name("stat_usage", usage, NULL, NULL);
-	if (access(st_fixture(), X_OK)) {
-		fprintf(stderr, "fixture not built: %s\n", st_fixture());
-		return 1;
-	}
 	skip = st_bpf_permitted();
 	if (skip)
 		return skip;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -29,12 +30,52 @@ const char *st_usdtkit(void)
 	return usdtkit_path;
 }
 
-const char *st_fixture(void)
+const char *st_fixture_built(void)
 {
+	static char path[4096];
 	const char *dir = getenv("USDTKIT_BUILD_DIR");
 
-	snprintf(fixture_path, sizeof(fixture_path), "%s/tests/tracer/stat_fixtures/stat_fixture",
-		 dir ? dir : ".");
+	snprintf(path, sizeof(path), "%s/tests/tracer/stat_fixtures/stat_fixture", dir ? dir : ".");
+	return path;
+}
+
+static pid_t copier;
+
+static void remove_copy(void)
+{
+	if (getpid() == copier && fixture_path[0])
+		unlink(fixture_path);
+}
+
+/*
+ * A PATH target traces every process running that file, so tests running
+ * in parallel would count each other's hits: each test process works on
+ * its own copy of the fixture (another inode, other uprobes).
+ */
+const char *st_fixture(void)
+{
+	char buf[65536];
+	ssize_t n;
+	int in, out;
+
+	if (fixture_path[0])
+		return fixture_path;
+	snprintf(fixture_path, sizeof(fixture_path), "/tmp/usdtkit-st-fixture-XXXXXX");
+	out = mkostemp(fixture_path, O_CLOEXEC);
+	in = open(st_fixture_built(), O_RDONLY | O_CLOEXEC);
+	if (out < 0 || in < 0) {
+		fprintf(stderr, "cannot copy the fixture %s: %s\n", st_fixture_built(),
+			strerror(errno));
+		abort();
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, n) != n)
+			abort();
+	if (n < 0 || fchmod(out, 0755) || close(out))
+		abort();
+	close(in);
+	copier = getpid();
+	atexit(remove_copy);
 	return fixture_path;
 }
 

@@ -23,6 +23,8 @@ struct st_proc {
 };
 
 const char *st_usdtkit(void); /* NULL (message printed) when not built */
+/* The fixture as built, and this test process's private copy of it (made on first use). */
+const char *st_fixture_built(void);
 const char *st_fixture(void);
 /* 0, or prints why BPF cannot be used here and returns ST_SKIP. */
 int st_bpf_permitted(void);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -162,18 +163,40 @@ static void path_target(void **state)
 	char *fix[] = {(char *)tt_fixture("trace_operands"), "400", NULL};
 	char probe[4200];
 	char *argv[] = {(char *)tt_usdtkit(), "trace", probe, "-n", "3", NULL};
+	char *argv_d[] = {(char *)tt_usdtkit(), "trace", probe, "--duration", "0.5", NULL};
+	struct timespec t0, t1;
+	double secs;
 	struct tt_proc f, p;
 	char *out;
 
 	snprintf(probe, sizeof(probe), "%s:ops:re*s", tt_fixture("trace_operands"));
+	/* a process started after usdtkit attached ("and later") */
+	assert_int_equal(tt_start(&p, argv), 0);
+	usleep(500 * 1000);
 	assert_int_equal(tt_start(&f, fix), 0);
-	usleep(100 * 1000);
+	assert_int_equal(tt_wait(&p, 30000), 0);
+	out = tt_read(p.out_path);
+	assert_int_equal(tt_count_lines(out, " ops:regs "), 3);
+	free(out);
+	tt_cleanup(&p);
+	/* and a process already running */
 	assert_int_equal(tt_run(&p, argv, 30000), 0);
 	out = tt_read(p.out_path);
 	if (tt_count_lines(out, " ops:") != 3)
 		tt_dump(&p, "path target");
 	assert_int_equal(tt_count_lines(out, "ops:regs arg0=1234605616436508552 arg1=-10 "), 3);
 	assert_int_equal(tt_count_lines(out, " ops:"), 3);
+	free(out);
+	tt_cleanup(&p);
+
+	/* --duration stops a trace that -n would not */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(tt_run(&p, argv_d, 30000), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	out = tt_read(p.out_path);
+	assert_true(tt_count_lines(out, " ops:regs ") >= 2);
+	assert_true(secs >= 0.5 && secs < 10);
 	free(out);
 	tt_cleanup(&p);
 	tt_cleanup(&f);
@@ -189,6 +212,9 @@ static void exit_statuses(void **state)
 	char *notarget[] = {(char *)tt_usdtkit(), "trace", "ops:regs", NULL};
 	char *help[] = {(char *)tt_usdtkit(), "trace", "--help", NULL};
 	char *missing[] = {(char *)tt_usdtkit(), "trace", "/nonexistent/x:a:b", NULL};
+	char *baddecl[] = {(char *)tt_usdtkit(), "trace", probe, "--args",
+			   "ops:str=s:string2",	 NULL};
+	char *badprobe[] = {(char *)tt_usdtkit(), "trace", "nocolon", NULL};
 	struct tt_proc p;
 	char *s;
 
@@ -207,6 +233,10 @@ static void exit_statuses(void **state)
 	assert_int_equal(tt_run(&p, notarget, 30000), 2);
 	tt_cleanup(&p);
 	assert_int_equal(tt_run(&p, missing, 30000), 1);
+	tt_cleanup(&p);
+	assert_int_equal(tt_run(&p, baddecl, 30000), 2);
+	tt_cleanup(&p);
+	assert_int_equal(tt_run(&p, badprobe, 30000), 2);
 	tt_cleanup(&p);
 	assert_int_equal(tt_run(&p, help, 30000), 0);
 	s = tt_read(p.out_path);

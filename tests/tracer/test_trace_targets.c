@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * `usdtkit trace` targets and transport: -p follows a process and exits 0
- * when it exits; a semaphore-guarded probe sees its semaphore on while
+ * when it exits, and picks up a library it dlopen()s after attach; a semaphore-guarded probe sees its semaphore on while
  * traced and off after usdtkit exits (the kernel's ref_ctr_offset); 8
  * threads firing 100 000 probes each arrive complete, or every loss is
  * reported (events + lost == fires).
@@ -130,12 +130,47 @@ static void threads_no_loss(void **state)
 	tt_cleanup(&p);
 }
 
+/* A library dlopen'ed after attach in a -p target is scanned and traced. */
+static void dlopen_late(void **state)
+{
+	char lib[4200];
+	char *fix[] = {(char *)tt_fixture("trace_dlopen"), lib, "1000", "30", "20", NULL};
+	char pid[32];
+	char *argv[] = {(char *)tt_usdtkit(), "trace", "-p", pid, "-w", "dl:hit", "--args",
+			"dl:hit=i:i64,s:str", NULL};
+	struct tt_proc f, p;
+	char *out, want[128];
+	int good = 0;
+
+	snprintf(lib, sizeof(lib), "%s", tt_fixture("libtrace_dlib.so"));
+	assert_int_equal(tt_start(&f, fix), 0);
+	assert_true(wait_exec(f.pid, fix[0]));
+	snprintf(pid, sizeof(pid), "%d", f.pid);
+	assert_int_equal(tt_start(&p, argv), 0);
+	assert_int_equal(tt_wait(&f, 60000), 0);
+	assert_int_equal(tt_wait(&p, 10000), 0);
+	out = tt_read(p.out_path);
+	for (int i = 0; i < 30; i++) {
+		snprintf(want, sizeof(want), " dl:hit i=%d s=\"from dlopen\"\n", i);
+		good += strstr(out, want) != NULL;
+	}
+	printf("dlopen'ed after attach: %d of 30 fires\n", good);
+	if (good < 20)
+		tt_dump(&p, "dlopen");
+	assert_true(good >= 20);
+	assert_int_equal(tt_count_lines(out, " dl:hit "), good);
+	free(out);
+	tt_cleanup(&p);
+	tt_cleanup(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(pid_exit),
 		cmocka_unit_test(semaphore),
 		cmocka_unit_test(threads_no_loss),
+		cmocka_unit_test(dlopen_late),
 	};
 	int rc;
 

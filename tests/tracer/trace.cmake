@@ -22,8 +22,15 @@ usdtkit_trace_fixture(trace_sema SOURCES ${CMAKE_CURRENT_LIST_DIR}/fixtures/trac
 usdtkit_trace_fixture(trace_threads SOURCES ${CMAKE_CURRENT_LIST_DIR}/fixtures/trace_threads.c
   LIBS pthread)
 
+usdtkit_trace_fixture(trace_dlopen SOURCES ${CMAKE_CURRENT_LIST_DIR}/fixtures/trace_dlopen.c
+  LIBS ${CMAKE_DL_LIBS})
+add_library(trace_fixture_dlib SHARED ${CMAKE_CURRENT_LIST_DIR}/fixtures/trace_dlib.c)
+set_target_properties(trace_fixture_dlib PROPERTIES
+  OUTPUT_NAME trace_dlib
+  LIBRARY_OUTPUT_DIRECTORY ${USDTKIT_TRACE_FIXTURES})
+
 set(trace_test_deps usdtkit_cli trace_fixture_trace_operands trace_fixture_trace_sema
-  trace_fixture_trace_threads)
+  trace_fixture_trace_threads trace_fixture_trace_dlopen trace_fixture_dlib)
 set(trace_util ${CMAKE_CURRENT_LIST_DIR}/test_trace_util.c)
 
 usdtkit_add_test(tracer trace_operands

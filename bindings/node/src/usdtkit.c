@@ -56,7 +56,7 @@ static struct {
 	const void *(*address)(const struct usdt_probe *);
 	int (*fire_values)(struct usdt_probe *, const struct usdt_value *, size_t);
 	const char *(*strerror)(int);
-} lib = { .lock = PTHREAD_MUTEX_INITIALIZER };
+} lib = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 struct nprov {
 	struct usdt_provider *prov;
@@ -75,10 +75,10 @@ struct nprobe {
 };
 
 static const char *const type_names[] = {
-	[USDT_TYPE_NONE] = "none",   [USDT_TYPE_INT8] = "i8",	 [USDT_TYPE_UINT8] = "u8",
-	[USDT_TYPE_INT16] = "i16",   [USDT_TYPE_UINT16] = "u16", [USDT_TYPE_INT32] = "i32",
-	[USDT_TYPE_UINT32] = "u32",  [USDT_TYPE_INT64] = "i64",	 [USDT_TYPE_UINT64] = "u64",
-	[USDT_TYPE_DOUBLE] = "f64",  [USDT_TYPE_STRING] = "str", [USDT_TYPE_POINTER] = "ptr",
+	[USDT_TYPE_NONE] = "none",  [USDT_TYPE_INT8] = "i8",	[USDT_TYPE_UINT8] = "u8",
+	[USDT_TYPE_INT16] = "i16",  [USDT_TYPE_UINT16] = "u16", [USDT_TYPE_INT32] = "i32",
+	[USDT_TYPE_UINT32] = "u32", [USDT_TYPE_INT64] = "i64",	[USDT_TYPE_UINT64] = "u64",
+	[USDT_TYPE_DOUBLE] = "f64", [USDT_TYPE_STRING] = "str", [USDT_TYPE_POINTER] = "ptr",
 };
 
 static void nprov_put(struct nprov *np)
@@ -156,16 +156,15 @@ static void throw_range(napi_env env, const char *fmt, ...)
 }
 
 /* Any failed napi_* call: rethrow what is pending, or say what failed. */
-#define CHECK(env, call)                                                       \
-	do {                                                                   \
-		if ((call) != napi_ok) {                                       \
-			bool pending_ = false;                                 \
-			napi_is_exception_pending((env), &pending_);           \
-			if (!pending_)                                         \
-				napi_throw_error((env), NULL,                  \
-						 "usdtkit: internal: " #call); \
-			return NULL;                                           \
-		}                                                              \
+#define CHECK(env, call)                                                                    \
+	do {                                                                                \
+		if ((call) != napi_ok) {                                                    \
+			bool pending_ = false;                                              \
+			napi_is_exception_pending((env), &pending_);                        \
+			if (!pending_)                                                      \
+				napi_throw_error((env), NULL, "usdtkit: internal: " #call); \
+			return NULL;                                                        \
+		}                                                                           \
 	} while (0)
 
 static napi_value args_of(napi_env env, napi_callback_info info, size_t want, napi_value *argv)
@@ -220,13 +219,13 @@ static bool need_lib(napi_env env)
 
 /* --- open(path) ------------------------------------------------------------ */
 
-#define SYM(field, name)                              \
-	do {                                          \
+#define SYM(field, name)                               \
+	do {                                           \
 		*(void **)&lib.field = dlsym(h, name); \
-		if (!lib.field) {                     \
-			missing = name;               \
-			goto fail;                    \
-		}                                     \
+		if (!lib.field) {                      \
+			missing = name;                \
+			goto fail;                     \
+		}                                      \
 	} while (0)
 
 static napi_value do_open(napi_env env, napi_callback_info info)
@@ -288,7 +287,7 @@ static void prov_finalize(napi_env env, void *data, void *hint)
 /* providerNew(name, probeNop, noMemfd) -> handle */
 static napi_value provider_new(napi_env env, napi_callback_info info)
 {
-	struct usdt_provider_opts opts = { .sz = sizeof(opts) };
+	struct usdt_provider_opts opts = {.sz = sizeof(opts)};
 	napi_value argv[3], out;
 	struct nprov *np;
 	int32_t nop;
@@ -342,7 +341,7 @@ static void sema_finalize(napi_env env, void *data, void *hint)
 static napi_value add_probe(napi_env env, napi_callback_info info)
 {
 	napi_value argv[4], v, out, ext, buf;
-	const char *names[USDT_MAX_ARGS] = { 0 };
+	const char *names[USDT_MAX_ARGS] = {0};
 	char name[USDT_NAME_MAX];
 	struct nprobe *pr;
 	struct nprov *np;
@@ -562,15 +561,15 @@ static bool conv_int(napi_env env, struct conv *c, napi_value v, napi_valuetype 
 	static const struct {
 		double lo, hi; /* inclusive; i64/u64 hi is exclusive (2^63, 2^64) */
 	} r[] = {
-		[USDT_TYPE_INT8] = { -128.0, 127.0 },
-		[USDT_TYPE_UINT8] = { 0, 255.0 },
-		[USDT_TYPE_INT16] = { -32768.0, 32767.0 },
-		[USDT_TYPE_UINT16] = { 0, 65535.0 },
-		[USDT_TYPE_INT32] = { -2147483648.0, 2147483647.0 },
-		[USDT_TYPE_UINT32] = { 0, 4294967295.0 },
-		[USDT_TYPE_INT64] = { -9223372036854775808.0, 9223372036854775808.0 },
-		[USDT_TYPE_UINT64] = { 0, 18446744073709551616.0 },
-		[USDT_TYPE_POINTER] = { 0, 18446744073709551616.0 },
+		[USDT_TYPE_INT8] = {-128.0, 127.0},
+		[USDT_TYPE_UINT8] = {0, 255.0},
+		[USDT_TYPE_INT16] = {-32768.0, 32767.0},
+		[USDT_TYPE_UINT16] = {0, 65535.0},
+		[USDT_TYPE_INT32] = {-2147483648.0, 2147483647.0},
+		[USDT_TYPE_UINT32] = {0, 4294967295.0},
+		[USDT_TYPE_INT64] = {-9223372036854775808.0, 9223372036854775808.0},
+		[USDT_TYPE_UINT64] = {0, 18446744073709551616.0},
+		[USDT_TYPE_POINTER] = {0, 18446744073709551616.0},
 	};
 	enum usdt_type t = c->pr->types[c->i];
 	bool is_signed = t == USDT_TYPE_INT8 || t == USDT_TYPE_INT16 || t == USDT_TYPE_INT32 ||
@@ -700,7 +699,7 @@ bad:
 /* fire(probe, values: any[]): converts and fires (the probe is traced or strict). */
 static napi_value fire(napi_env env, napi_callback_info info)
 {
-	struct usdt_value vals[USDT_MAX_ARGS] = { 0 };
+	struct usdt_value vals[USDT_MAX_ARGS] = {0};
 	napi_value argv[2], ret = NULL;
 	struct conv *c = NULL;
 	struct nprobe *pr;
@@ -737,7 +736,8 @@ static napi_value fire(napi_env env, napi_callback_info info)
 		if (t == USDT_TYPE_STRING) {
 			ok = conv_str(env, c, v, vt, &vals[i]);
 		} else if (t == USDT_TYPE_DOUBLE) {
-			ok = vt == napi_number && napi_get_value_double(env, v, &vals[i].f64) == napi_ok;
+			ok = vt == napi_number &&
+			     napi_get_value_double(env, v, &vals[i].f64) == napi_ok;
 			if (!ok) {
 				describe(c, what, sizeof(what));
 				throw_type(env, "%s: expected a number, got %s", what,
@@ -773,11 +773,11 @@ static napi_value init(napi_env env, napi_value exports)
 		const char *name;
 		napi_callback fn;
 	} fns[] = {
-		{ "open", do_open },	   { "providerNew", provider_new },
-		{ "addProbe", add_probe }, { "load", load },
-		{ "unload", unload },	   { "close", close_provider },
-		{ "info", provider_info }, { "address", probe_address },
-		{ "fire", fire },
+		{"open", do_open},	 {"providerNew", provider_new},
+		{"addProbe", add_probe}, {"load", load},
+		{"unload", unload},	 {"close", close_provider},
+		{"info", provider_info}, {"address", probe_address},
+		{"fire", fire},
 	};
 	napi_value f;
 

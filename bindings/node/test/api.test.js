@@ -5,7 +5,7 @@
 // what a tracer's uprobe does (the kernel increments the same word).
 'use strict';
 
-require('./helpers');
+require('../testlib/helpers');
 const test = require('node:test');
 const assert = require('node:assert');
 const fs = require('fs');
@@ -192,6 +192,23 @@ test('life cycle errors', () => {
   pr.fire(1); // a closed provider's probe is a no-op, like an unloaded one
   assert.strictEqual(pr.enabled, false);
   assert.strictEqual(pr.address, null);
+});
+
+test('the semaphore view survives unload and reload', () => {
+  const p = new Provider('nodereload');
+  const pr = p.addProbe('a', 'n:u8');
+  const bare = p.addProbe('bare');
+  p.load();
+  traced(bare, () => bare.fire()); // no arguments: an empty value array
+  p.unload();
+  assert.strictEqual(pr.enabled, false); // unload zeroes the semaphores
+  p.load();
+  traced(pr, () => {
+    assert.strictEqual(pr.enabled, true);
+    assert.throws(() => pr.fire(256), RangeError); // traced again: converted and checked
+    pr.fire(255);
+  });
+  p.close();
 });
 
 test('using/dispose closes', () => {

@@ -4,7 +4,7 @@
 // and the installed package works.
 'use strict';
 
-const { SRC_DIR, PKG_DIR } = require('./helpers');
+const { SRC_DIR, PKG_DIR } = require('../testlib/helpers');
 const test = require('node:test');
 const assert = require('node:assert');
 const fs = require('fs');

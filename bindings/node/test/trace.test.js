@@ -4,7 +4,7 @@
 // --format), and by bpftrace as an independent reader.
 'use strict';
 
-const { CLI, whyNoTrace, whyNoCommand, startChild, runTrace, jsonEvents } = require('./helpers');
+const { CLI, whyNoTrace, whyNoCommand, startChild, runTrace, jsonEvents } = require('../testlib/helpers');
 const test = require('node:test');
 const assert = require('node:assert');
 const { spawnSync } = require('child_process');

@@ -259,6 +259,23 @@ def test_life_cycle_errors():
     assert not pr.enabled and pr.address is None
 
 
+def test_semaphore_view_survives_unload_and_reload():
+    with Provider("pyreload") as p:
+        pr = p.add_probe("a", ("n", "u8"))
+        bare = p.add_probe("bare")
+        p.load()
+        with Traced(bare):
+            bare.fire()  # no arguments: an empty value array
+        p.unload()
+        assert not pr.enabled  # unload zeroes the semaphores
+        p.load()
+        with Traced(pr):
+            assert pr.enabled
+            with pytest.raises(ValueError, match="out of range for u8"):
+                pr.fire(256)  # traced again: converted and checked
+            pr.fire(255)
+
+
 def test_context_manager_unloads_and_frees():
     with Provider("pyctx") as p:
         pr = p.add_probe("a", "i64")

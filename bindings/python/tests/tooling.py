@@ -6,7 +6,6 @@ import os
 import select
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -77,19 +76,6 @@ def start_trace(cli, argv, timeout=60):
     return subprocess.Popen(
         [cli, "trace"] + argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-
-
-def wait_attached(probe_enabled, trace, timeout=60):
-    """Waits until PROBE_ENABLED() is true, i.e. the tracer's uprobe is in."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if trace.poll() is not None:
-            out, err = trace.communicate()
-            raise AssertionError("usdtkit trace exited %d: %s" % (trace.returncode, err))
-        if probe_enabled():
-            return
-        time.sleep(0.05)
-    raise AssertionError("tracer did not attach within %ss" % timeout)
 
 
 def finish(trace, timeout=60):

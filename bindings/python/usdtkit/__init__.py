@@ -37,7 +37,6 @@ import keyword
 import os
 import re
 import threading
-import weakref
 
 from . import _lib
 
@@ -228,6 +227,8 @@ def _conv_int(ty, name):
     lo, hi = _RANGES[ty]
 
     def conv(v):
+        if v.__class__ is int and lo <= v <= hi:
+            return v
         if not isinstance(v, int):
             try:
                 v = v.__index__()
@@ -288,18 +289,18 @@ def _conv_ptr(name):
     return conv
 
 
-_FIELD = {
-    INT8: "i64",
-    INT16: "i64",
-    INT32: "i64",
-    INT64: "i64",
-    UINT8: "u64",
-    UINT16: "u64",
-    UINT32: "u64",
-    UINT64: "u64",
-    DOUBLE: "f64",
-    STRING: "str",
-    POINTER: "ptr",
+_CTYPE = {
+    INT8: ctypes.c_int64,
+    INT16: ctypes.c_int64,
+    INT32: ctypes.c_int64,
+    INT64: ctypes.c_int64,
+    UINT8: ctypes.c_uint64,
+    UINT16: ctypes.c_uint64,
+    UINT32: ctypes.c_uint64,
+    UINT64: ctypes.c_uint64,
+    DOUBLE: ctypes.c_double,
+    STRING: ctypes.c_char_p,
+    POINTER: ctypes.c_void_p,
 }
 
 # Never non-zero: what a closed provider's probes read as their semaphore.
@@ -390,7 +391,7 @@ class Probe:
         convs = []
         for i, (an, ty) in enumerate(zip(self.arg_names, self.arg_types)):
             label = "usdtkit: %s() argument %d%s" % (pid, i, " (%r)" % an if an else "")
-            if ty in (DOUBLE,):
+            if ty == DOUBLE:
                 c = _conv_double(label)
             elif ty == STRING:
                 c = _conv_str(label)
@@ -398,20 +399,32 @@ class Probe:
                 c = _conv_ptr(label)
             else:
                 c = _conv_int(ty, label)
-            convs.append((_FIELD[ty], c))
-        array_t = _lib._Value * max(n, 1)
-        fire_values = lib.fire_values
-
-        def slow(*values):
-            vals = array_t()
-            for i, (field, conv) in enumerate(convs):
-                setattr(vals[i], field, conv(values[i]))
-            err = fire_values(ptr, vals, n)
-            if err:
-                # handle: also what keeps the C provider alive while firing.
-                raise _error(handle.lib, err, "fire %s" % pid)
-
-        return slow
+            convs.append(c)
+        # The values go to C as an array of struct usdt_value ({int type;
+        # 64-bit union}, 16 bytes). A structure made for this probe, with
+        # each union typed as its argument, is that array in one object:
+        # built with one constructor call, no per-element proxies. Type 0
+        # (USDT_TYPE_NONE) means "the declared type".
+        fields = []
+        for i, ty in enumerate(self.arg_types):
+            fields += [("t%d" % i, ctypes.c_int), ("v%d" % i, _CTYPE[ty])]
+        values_t = type("usdt_values_%d" % n, (ctypes.Structure,), {"_fields_": fields or [("t0", ctypes.c_int)]})
+        if n and ctypes.sizeof(values_t) != n * ctypes.sizeof(_lib._Value):
+            raise RuntimeError("usdtkit: unexpected struct usdt_value layout")
+        params = ["a%d" % i for i in range(n)]
+        src = (
+            "def slow(%s):\n"
+            " s = _values_t(%s)\n"
+            " err = _fire_values(_ptr, _byref(s), %d)\n"
+            " if err:\n"
+            "  raise _error(_handle.lib, err, %r)\n"
+        ) % (", ".join(params), ", ".join("0, _c%d(a%d)" % (i, i) for i in range(n)), n, "fire " + pid)
+        ns = {"_values_t": values_t, "_fire_values": lib.fire_values, "_ptr": ptr, "_byref": ctypes.byref}
+        # _handle: what keeps the C provider alive while a fire() runs.
+        ns.update({"_error": _error, "_handle": handle})
+        ns.update({"_c%d" % i: c for i, c in enumerate(convs)})
+        exec(compile(src, "<usdtkit probe %s>" % pid, "exec"), ns)
+        return ns["slow"]
 
     def _close(self):
         # Called with the provider's lock held, after unload.

@@ -78,7 +78,7 @@ class _Lib:
         py = ctypes.PyDLL(path)
         self.fire_values = py.usdt_probe__fire_values
         self.fire_values.restype = I
-        self.fire_values.argtypes = (P, ctypes.POINTER(_Value), ctypes.c_size_t)
+        self.fire_values.argtypes = (P, P, ctypes.c_size_t)
 
     def error_text(self, err):
         return self.strerror(-abs(err)).decode("utf-8", "replace")

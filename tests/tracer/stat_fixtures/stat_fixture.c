@@ -4,6 +4,7 @@
  * distributions, so the tests can expect exact counts and buckets.
  *
  *   stat_fixture [--wait-signal] dist|latency-tid|latency-match|slow
+ *   stat_fixture dlopen LIBRARY
  *
  * dist: stat:value(long) over VALUES (below), stat:size(unsigned long)
  * over SIZES, stat:named(char *, long) over NAMES, stat:other() 10 times.
@@ -12,9 +13,12 @@
  * latency-match: one thread, requests interleaved so that only the id
  * pairs them: start(a) start(b) 2 ms done(b) 18 ms done(a), 5 times.
  * slow: stat:value(1) 30 times, 20 ms apart (for --interval).
+ * dlopen: loads LIBRARY (stat_lib.c), waits until its probe's semaphore
+ * shows it is traced, then fires statlib:late over LATE_VALUES.
  * --wait-signal: print "ready PID" and wait for SIGUSR1 before firing
  * (the test attaches with -p meanwhile).
  */
+#include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -37,6 +41,8 @@ static const struct {
 	const char *s;
 	int n;
 } NAMES[] = {{"alpha", 3}, {"beta", 5}, {"gamma", 1}};
+
+static const long LATE_VALUES[] = {1, 2, 2, 3, 3, 3, 100};
 
 static void sleep_ms(long ms)
 {
@@ -99,6 +105,36 @@ static void latency_match(void)
 	}
 }
 
+static int late_library(const char *path)
+{
+	void *h = dlopen(path, RTLD_NOW);
+	int (*attached)(void);
+	void (*fire)(long);
+	int waited = 0;
+
+	if (!h) {
+		fprintf(stderr, "dlopen %s: %s\n", path, dlerror());
+		return 1;
+	}
+	*(void **)&attached = dlsym(h, "statlib_attached");
+	*(void **)&fire = dlsym(h, "statlib_fire");
+	if (!attached || !fire) {
+		fprintf(stderr, "%s: statlib symbols missing\n", path);
+		return 1;
+	}
+	while (!attached()) {
+		if (waited++ > 30000) {
+			fprintf(stderr, "statlib:late was never attached\n");
+			return 3;
+		}
+		sleep_ms(1);
+	}
+	sleep_ms(50); /* perf-event uprobes get their program just after the semaphore */
+	for (size_t i = 0; i < sizeof(LATE_VALUES) / sizeof(LATE_VALUES[0]); i++)
+		fire(LATE_VALUES[i]);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode;
@@ -117,6 +153,8 @@ int main(int argc, char **argv)
 		a++;
 	}
 	mode = argc > a ? argv[a] : "dist";
+	if (!strcmp(mode, "dlopen") && argc > a + 1)
+		return late_library(argv[a + 1]);
 	if (!strcmp(mode, "dist")) {
 		dist();
 	} else if (!strcmp(mode, "latency-tid")) {

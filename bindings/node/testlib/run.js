@@ -10,7 +10,7 @@
 const path = require('path');
 const { spawnSync } = require('child_process');
 
-const files = process.argv.slice(2).map((f) => path.resolve(__dirname, f));
+const files = process.argv.slice(2).map((f) => path.resolve(__dirname, '..', 'test', f));
 const r = spawnSync(process.execPath, ['--test', '--test-reporter=tap', ...files], {
   encoding: 'utf8',
   stdio: ['ignore', 'pipe', 'inherit'],
