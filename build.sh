@@ -13,7 +13,7 @@ BUILD="${BUILD:-$ROOT/build}"
 JOBS="${JOBS:-$(nproc)}"
 
 PACKAGES=(
-	build-essential cmake pkg-config clang llvm libclang-rt-14-dev
+	build-essential cmake pkg-config clang llvm libclang-rt-14-dev clang-format git
 	libelf-dev zlib1g-dev libbpf-dev bpftool libffi-dev libcmocka-dev systemtap-sdt-dev
 	binutils gdb valgrind bpftrace bpfcc-tools
 	python3 python3-pytest python3-pip python3-venv python3-dev
@@ -86,9 +86,35 @@ cmd_fuzz() {
 	(cd "$ROOT/build-fuzz" && ctest --output-on-failure -L fuzz)
 }
 
+# The concurrency test of the runtime (fire racing load/unload) under TSan.
+cmd_tsan() {
+	install_packages
+	log "runtime concurrency under ThreadSanitizer (build-tsan/)"
+	configure "$ROOT/build-tsan" -DUSDTKIT_TSAN=ON -DUSDTKIT_TRACER=OFF
+	cmake --build "$ROOT/build-tsan" -j "$JOBS" --target test_runtime_threads
+	(cd "$ROOT/build-tsan" && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -R '^runtime/threads$')
+}
+
+# Every C source is in the repository's kernel style (.clang-format).
+cmd_format() {
+	install_packages
+	log "clang-format check"
+	local bad
+	bad=$(cd "$ROOT" && git ls-files '*.c' '*.h' '*.cpp' | while read -r f; do
+		[[ -f $f ]] || continue
+		clang-format --dry-run --Werror "$f" >/dev/null 2>&1 || echo "$f"
+	done)
+	if [[ -n $bad ]]; then
+		echo "build.sh: not clang-formatted (run clang-format -i):" $bad >&2
+		return 1
+	fi
+}
+
 cmd_test() {
+	cmd_format
 	cmd_unit
 	cmd_sanitize
+	cmd_tsan
 	cmd_fuzz
 	log "all test stages passed"
 }
@@ -99,10 +125,12 @@ test) cmd_test ;;
 unit) cmd_unit ;;
 sanitize) cmd_sanitize ;;
 fuzz) cmd_fuzz ;;
+tsan) cmd_tsan ;;
+format) cmd_format ;;
 build) cmd_build ;;
 deps) install_packages ;;
 *)
-	echo "usage: $0 demo|test|build|deps|unit|sanitize|fuzz" >&2
+	echo "usage: $0 demo|test|build|deps|format|unit|sanitize|tsan|fuzz" >&2
 	exit 2
 	;;
 esac

@@ -66,6 +66,8 @@ int usdt_image__meta_args(const struct usdt_probe *probe, char *buf, size_t size
 
 /* The probe instruction to use when nothing forces one (cached). */
 int usdt_detect_probe_nop(void);
+/* 1 when a kernel release ("6.18.4-foo") has optimized uprobes, 0 not, -1 unparsable. */
+int usdt_detect__release_optimizes(const char *release);
 /* Parses USDTKIT_PROBE_NOP; 0 when unset or invalid. */
 int usdt_env_probe_nop(void);
 

@@ -188,30 +188,29 @@ static int tmp_create(struct usdt_provider *prov)
 {
 	const char *tmp = secure_getenv("TMPDIR");
 	char *dir = NULL, *path = NULL;
-	int fd, err;
+	int fd = -1, err;
 
 	if (!tmp || !*tmp)
 		tmp = "/tmp";
 	pthread_once(&tmp_once, tmp_register_atexit);
-	if (asprintf(&dir, "%s/usdtkit-XXXXXX", tmp) < 0)
-		return -ENOMEM;
+	if (asprintf(&dir, "%s/usdtkit-XXXXXX", tmp) < 0) {
+		dir = NULL;
+		err = -ENOMEM;
+		goto err_free;
+	}
 	if (!mkdtemp(dir)) { /* mode 0700 */
 		err = -errno;
-		free(dir);
-		return err;
+		goto err_free;
 	}
 	if (asprintf(&path, "%s/%s.so", dir, prov->name) < 0) {
-		rmdir(dir);
-		free(dir);
-		return -ENOMEM;
+		path = NULL;
+		err = -ENOMEM;
+		goto err_rmdir;
 	}
 	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		err = -errno;
-		rmdir(dir);
-		free(dir);
-		free(path);
-		return err;
+		goto err_rmdir;
 	}
 	prov->tmp_dir = dir;
 	prov->tmp_path = path;
@@ -220,6 +219,13 @@ static int tmp_create(struct usdt_provider *prov)
 	tmp_list = prov;
 	pthread_mutex_unlock(&tmp_lock);
 	return fd;
+
+err_rmdir:
+	rmdir(dir);
+err_free:
+	free(dir);
+	free(path);
+	return err;
 }
 
 /* ------------------------------------------------------------------ */
@@ -229,22 +235,26 @@ static int tmp_create(struct usdt_provider *prov)
 struct usdt_provider *usdt_provider__new(const char *name, const struct usdt_provider_opts *opts)
 {
 	struct usdt_provider_opts o;
-	struct usdt_provider *prov;
+	struct usdt_provider *prov = NULL;
 	int err;
 
 	err = check_name(name);
 	if (err)
-		return fail_ptr(err);
+		goto err;
 	err = parse_opts(opts, &o);
 	if (err)
-		return fail_ptr(err);
+		goto err;
 	if (o.probe_nop != USDT_NOP_AUTO && o.probe_nop != USDT_NOP_1 &&
-	    o.probe_nop != USDT_NOP_5 && o.probe_nop != USDT_NOP_10)
-		return fail_ptr(-EINVAL);
+	    o.probe_nop != USDT_NOP_5 && o.probe_nop != USDT_NOP_10) {
+		err = -EINVAL;
+		goto err;
+	}
 
 	prov = calloc(1, sizeof(*prov));
-	if (!prov)
-		return fail_ptr(-ENOMEM);
+	if (!prov) {
+		err = -ENOMEM;
+		goto err;
+	}
 	strcpy(prov->name, name);
 	prov->fd = -1;
 	prov->no_memfd = o.no_memfd;
@@ -257,16 +267,20 @@ struct usdt_provider *usdt_provider__new(const char *name, const struct usdt_pro
 	prov->sema_area = mmap(NULL, SEMA_AREA_SIZE, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (prov->sema_area == MAP_FAILED) {
-		free(prov);
-		return fail_ptr(-ENOMEM);
+		err = -ENOMEM;
+		goto err_free;
 	}
-	err = pthread_mutex_init(&prov->lock, NULL);
-	if (err) {
-		munmap(prov->sema_area, SEMA_AREA_SIZE);
-		free(prov);
-		return fail_ptr(-err);
-	}
+	err = -pthread_mutex_init(&prov->lock, NULL);
+	if (err)
+		goto err_unmap;
 	return prov;
+
+err_unmap:
+	munmap(prov->sema_area, SEMA_AREA_SIZE);
+err_free:
+	free(prov);
+err:
+	return fail_ptr(err);
 }
 
 static bool valid_type(enum usdt_type t)

@@ -13,7 +13,8 @@
  * one spelling of each thing (numbers without leading zeros, lower-case
  * hex, registers in lower case, aarch64 ", " separators) and records the
  * few choices a spelling still leaves open in spec->flags (hex, "40+sym"
- * vs "sym+40", aarch64 '#', an explicit zero, an explicit x86 scale 1).
+ * vs "sym+40", aarch64 '#', an explicit zero, an explicit x86 scale 1, an
+ * unsigned 64-bit constant above INT64_MAX).
  * The fuzz harness checks this property on every input it finds.
  */
 #include <errno.h>
@@ -424,6 +425,46 @@ static int scan_number(struct scan *sc, int64_t *out, bool *hex)
 	return signed_value(sc, start, neg, mag, out);
 }
 
+static int scan_end(struct scan *sc)
+{
+	if (sc->pos != sc->len)
+		return fail(sc, sc->pos, -EINVAL, "trailing characters after the operand");
+	return 0;
+}
+
+/*
+ * A constant operand's value. Hand-written assembly may give an unsigned
+ * 8-byte argument its full unsigned value ("8@$18446744073709551615");
+ * the argument's bits are what matter, so imm keeps the bit pattern and
+ * USDT_SPEC_U64 lets the printer give the same text back. Everything else
+ * must fit int64_t, as before.
+ */
+static int scan_const(struct scan *sc, struct usdt_arg_spec *spec)
+{
+	size_t start = sc->pos;
+	bool neg = accept(sc, '-');
+	uint64_t mag;
+	bool hex;
+	int ret;
+
+	spec->kind = USDT_OPERAND_CONST;
+	ret = scan_magnitude(sc, &mag, &hex);
+	if (ret)
+		return ret;
+	if (!neg && mag > (uint64_t)INT64_MAX && spec->size == 8 && !spec->is_signed) {
+		/* two's complement: the int64_t with the same bits */
+		spec->imm = -(int64_t)(UINT64_MAX - mag) - 1;
+		spec->flags |= USDT_SPEC_U64;
+	} else {
+		ret = signed_value(sc, start, neg, mag, &spec->imm);
+		if (ret)
+			return ret;
+	}
+	if (hex)
+		spec->flags |= USDT_SPEC_HEX;
+	return scan_end(sc);
+}
+
 static int scan_symbol(struct scan *sc, char *sym)
 {
 	size_t start = sc->pos, n;
@@ -462,13 +503,6 @@ static int scan_symbol_offset(struct scan *sc, struct usdt_arg_spec *spec)
 		spec->flags |= USDT_SPEC_HEX;
 	if (mag == 0)
 		spec->flags |= USDT_SPEC_EXPLICIT_ZERO;
-	return 0;
-}
-
-static int scan_end(struct scan *sc)
-{
-	if (sc->pos != sc->len)
-		return fail(sc, sc->pos, -EINVAL, "trailing characters after the operand");
 	return 0;
 }
 
@@ -607,19 +641,12 @@ static int x86_scan_mem(struct scan *sc, struct usdt_arg_spec *spec, enum usdt_a
 static int x86_scan_operand(struct scan *sc, struct usdt_arg_spec *spec, enum usdt_arch arch)
 {
 	const struct x86_reg *r;
-	bool hex;
 	int ret;
 
 	switch (peek(sc)) {
 	case '$':
 		sc->pos++;
-		spec->kind = USDT_OPERAND_CONST;
-		ret = scan_number(sc, &spec->imm, &hex);
-		if (ret)
-			return ret;
-		if (hex)
-			spec->flags |= USDT_SPEC_HEX;
-		return scan_end(sc);
+		return scan_const(sc, spec);
 	case '%':
 		ret = x86_scan_reg(sc, arch, &r);
 		if (ret)
@@ -701,7 +728,6 @@ static int a64_scan_mem(struct scan *sc, struct usdt_arg_spec *spec)
 
 static int a64_scan_operand(struct scan *sc, struct usdt_arg_spec *spec)
 {
-	bool hex;
 	int ret;
 
 	if (peek(sc) == '[')
@@ -709,13 +735,7 @@ static int a64_scan_operand(struct scan *sc, struct usdt_arg_spec *spec)
 	if (peek(sc) == '#' || peek(sc) == '-' || is_digit(peek(sc))) {
 		if (accept(sc, '#'))
 			spec->flags |= USDT_SPEC_A64_HASH;
-		spec->kind = USDT_OPERAND_CONST;
-		ret = scan_number(sc, &spec->imm, &hex);
-		if (ret)
-			return ret;
-		if (hex)
-			spec->flags |= USDT_SPEC_HEX;
-		return scan_end(sc);
+		return scan_const(sc, spec);
 	}
 	if (peek(sc) < 0)
 		return fail(sc, sc->pos, -EINVAL, "operand expected after '@'");
@@ -872,6 +892,22 @@ static void out_num(struct out *o, int64_t v, bool hex)
 		out_fmt(o, "%lld", (long long)v);
 }
 
+/* A constant as scan_const() reads it. */
+static int out_const(struct out *o, const struct usdt_arg_spec *spec)
+{
+	bool hex = spec->flags & USDT_SPEC_HEX;
+
+	if (!(spec->flags & USDT_SPEC_U64)) {
+		out_num(o, spec->imm, hex);
+		return 0;
+	}
+	/* Only what scan_const() produces, so that printing round-trips. */
+	if (spec->imm >= 0 || spec->size != 8 || spec->is_signed)
+		return -EINVAL;
+	out_fmt(o, hex ? "0x%llx" : "%llu", (unsigned long long)(uint64_t)spec->imm);
+	return 0;
+}
+
 /* "sym", "sym+N", "sym-N" as scan_symbol_offset() reads them. */
 static void out_sym_offset(struct out *o, const struct usdt_arg_spec *spec)
 {
@@ -895,8 +931,7 @@ static int x86_print_operand(struct out *o, const struct usdt_arg_spec *spec, en
 	switch (spec->kind) {
 	case USDT_OPERAND_CONST:
 		out_fmt(o, "$");
-		out_num(o, spec->imm, hex);
-		return 0;
+		return out_const(o, spec);
 	case USDT_OPERAND_REG:
 		base = x86_reg_name(spec->base, spec->base_size, spec->base_high8, arch);
 		if (!base)
@@ -952,8 +987,7 @@ static int a64_print_operand(struct out *o, const struct usdt_arg_spec *spec)
 	switch (spec->kind) {
 	case USDT_OPERAND_CONST:
 		out_fmt(o, "%s", hash);
-		out_num(o, spec->imm, hex);
-		return 0;
+		return out_const(o, spec);
 	case USDT_OPERAND_REG:
 		base = a64_reg_name(spec->base, spec->base_size, spec->base_high8);
 		if (!base)
@@ -993,7 +1027,8 @@ USDT_API int usdt_arg_spec__print(const struct usdt_arg_spec *spec, enum usdt_ar
 	int ret;
 
 	if (!spec || log2_size(spec->size) < 0 || spec->size > 8 ||
-	    strnlen(spec->symbol, sizeof(spec->symbol)) == sizeof(spec->symbol)) {
+	    strnlen(spec->symbol, sizeof(spec->symbol)) == sizeof(spec->symbol) ||
+	    ((spec->flags & USDT_SPEC_U64) && spec->kind != USDT_OPERAND_CONST)) {
 		ret = -EINVAL;
 		goto err;
 	}

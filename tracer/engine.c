@@ -44,6 +44,7 @@ struct engine_spec {
 	dev_t dev; /* of path, once resolved */
 	ino_t ino;
 	bool resolved;
+	bool scanned; /* its object was scanned */
 	size_t matches;
 };
 
@@ -58,8 +59,11 @@ struct engine_obj {
 	dev_t dev;
 	ino_t ino;
 	bool generic_done; /* PATH-less specs were matched against it */
-	bool path_done; /* PATH specs were matched against it */
+	bool path_done; /* every PATH spec naming it was matched against it */
 };
+
+/* Words of a bitmap with one bit per PROBE spec (at least one). */
+#define SPEC_WORDS(n) ((n) / 64 + 1)
 
 struct engine {
 	struct engine_opts opts;
@@ -76,12 +80,15 @@ struct engine {
 	struct engine_probe *probes;
 	size_t nprobes, cap_probes;
 	size_t *probe_obj; /* object index of each probe */
+	uint64_t **probe_specs; /* per probe: bitmap of the PROBE specs that matched it */
+	size_t cap_probe_specs;
 	size_t cap_probe_obj, cap_loc_obj;
 	struct engine_loc *locs;
 	size_t nlocs, cap_locs;
 	size_t *loc_obj;
 	unsigned int max_strings;
 	unsigned int max_args;
+	bool scanned; /* engine__scan ran: the spec list is fixed */
 };
 
 static void warn(struct engine *eng, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -199,6 +206,7 @@ void engine__free(struct engine *eng)
 		free(eng->probes[i].provider);
 		free(eng->probes[i].name);
 		free(eng->probes[i].object);
+		free(eng->probe_specs[i]);
 	}
 	for (size_t i = 0; i < eng->nlocs; i++)
 		free(eng->locs[i].attach_path);
@@ -209,6 +217,7 @@ void engine__free(struct engine *eng)
 	free(eng->objs);
 	free(eng->probes);
 	free(eng->probe_obj);
+	free(eng->probe_specs);
 	free(eng->locs);
 	free(eng->loc_obj);
 	free(eng);
@@ -221,6 +230,8 @@ int engine__add_probe(struct engine *eng, const char *text)
 	const char *c1, *c2;
 	void *np;
 
+	if (eng->scanned)
+		return -EBUSY; /* probes record their specs in bitmaps sized at scan time */
 	c2 = strrchr(text, ':');
 	if (!c2 || c2 == text || !c2[1])
 		return -EINVAL;
@@ -535,16 +546,21 @@ static int find_or_add_probe(struct engine *eng, size_t obj, const char *display
 		return -ENOMEM;
 	if (grow((void **)&eng->probe_obj, &eng->cap_probe_obj, eng->nprobes + 1, sizeof(size_t)))
 		return -ENOMEM;
+	if (grow((void **)&eng->probe_specs, &eng->cap_probe_specs, eng->nprobes + 1,
+		 sizeof(uint64_t *)))
+		return -ENOMEM;
 	p = &eng->probes[eng->nprobes];
 	memset(p, 0, sizeof(*p));
 	p->nargs = -1;
 	p->provider = strdup(n->provider);
 	p->name = strdup(n->name);
 	p->object = strdup(display);
-	if (!p->provider || !p->name || !p->object) {
+	eng->probe_specs[eng->nprobes] = calloc(SPEC_WORDS(eng->nspecs), sizeof(uint64_t));
+	if (!p->provider || !p->name || !p->object || !eng->probe_specs[eng->nprobes]) {
 		free(p->provider);
 		free(p->name);
 		free(p->object);
+		free(eng->probe_specs[eng->nprobes]);
 		return -ENOMEM;
 	}
 	/* --args declarations win over the metadata note */
@@ -568,8 +584,15 @@ static int find_or_add_probe(struct engine *eng, size_t obj, const char *display
 	return eng->nprobes++;
 }
 
+/* Records that the specs in @hits (a SPEC_WORDS bitmap) selected probe @pid. */
+static void mark_specs(struct engine *eng, size_t pid, const uint64_t *hits)
+{
+	for (size_t w = 0; w < SPEC_WORDS(eng->nspecs); w++)
+		eng->probe_specs[pid][w] |= hits[w];
+}
+
 static int add_loc(struct engine *eng, size_t obj, const char *attach_path, const char *display,
-		   const struct usdt_notes *notes, const struct usdt_note *n)
+		   const struct usdt_notes *notes, const struct usdt_note *n, const uint64_t *hits)
 {
 	struct usdt_arg_spec specs[FETCH_MAX_ARGS];
 	struct usdt_parse_error perr = {0};
@@ -578,9 +601,12 @@ static int add_loc(struct engine *eng, size_t obj, const char *attach_path, cons
 	unsigned int nstr = 0;
 	int pid, nargs, err;
 
-	for (size_t i = 0; i < eng->nlocs; i++)
-		if (eng->loc_obj[i] == obj && eng->locs[i].pc_offset == n->pc_offset)
+	for (size_t i = 0; i < eng->nlocs; i++) {
+		if (eng->loc_obj[i] == obj && eng->locs[i].pc_offset == n->pc_offset) {
+			mark_specs(eng, eng->locs[i].probe_id, hits);
 			return 0;
+		}
+	}
 	if (n->pc_offset == USDT_NO_OFFSET) {
 		warn(eng, "usdtkit: %s: %s:%s at 0x%llx is not in a loaded segment, skipped\n",
 		     display, n->provider, n->name, (unsigned long long)n->pc_addr);
@@ -598,6 +624,7 @@ static int add_loc(struct engine *eng, size_t obj, const char *attach_path, cons
 	pid = find_or_add_probe(eng, obj, display, n);
 	if (pid < 0)
 		return pid;
+	mark_specs(eng, pid, hits);
 	if (grow((void **)&eng->locs, &eng->cap_locs, eng->nlocs + 1, sizeof(*l)))
 		return -ENOMEM;
 	if (grow((void **)&eng->loc_obj, &eng->cap_loc_obj, eng->nlocs + 1, sizeof(size_t)))
@@ -654,6 +681,7 @@ static int scan_object(struct engine *eng, const char *open_path, const char *at
 	struct engine_obj *o = find_obj(eng, dev, ino);
 	bool do_generic, do_path;
 	struct usdt_notes *notes;
+	uint64_t *hits = NULL;
 	size_t oi, added = 0;
 	int err = 0;
 
@@ -696,10 +724,16 @@ static int scan_object(struct engine *eng, const char *open_path, const char *at
 		     display);
 		goto out;
 	}
+	hits = calloc(SPEC_WORDS(eng->nspecs), sizeof(*hits));
+	if (!hits) {
+		err = -ENOMEM;
+		goto out;
+	}
 	for (size_t i = 0; i < usdt_notes__count(notes); i++) {
 		const struct usdt_note *n = usdt_notes__get(notes, i);
 		bool hit = false;
 
+		memset(hits, 0, SPEC_WORDS(eng->nspecs) * sizeof(*hits));
 		for (size_t s = 0; s < eng->nspecs; s++) {
 			struct engine_spec *sp = &eng->specs[s];
 			bool applies = sp->path ? (do_path && sp->resolved && sp->dev == dev &&
@@ -708,18 +742,20 @@ static int scan_object(struct engine *eng, const char *open_path, const char *at
 
 			if (applies && spec_matches(sp, n)) {
 				sp->matches++;
+				hits[s / 64] |= 1ull << (s % 64);
 				hit = true;
 			}
 		}
 		if (!hit)
 			continue;
-		err = add_loc(eng, oi, attach_path, display, notes, n);
+		err = add_loc(eng, oi, attach_path, display, notes, n, hits);
 		if (err < 0)
 			goto out;
 		added += err;
 	}
 	err = added;
 out:
+	free(hits);
 	usdt_notes__free(notes);
 	return err;
 }
@@ -738,6 +774,12 @@ int engine__scan(struct engine *eng, bool scan_pid)
 	struct object_list list = {0};
 	int err, total = 0;
 
+	eng->scanned = true;
+	/*
+	 * Every PATH is resolved before any object is scanned: an object is
+	 * scanned once for all the PATH specs naming it, so PROBEs sharing a
+	 * PATH must all be known by then.
+	 */
 	for (size_t s = 0; s < eng->nspecs; s++) {
 		struct engine_spec *sp = &eng->specs[s];
 		struct stat st;
@@ -758,6 +800,13 @@ int engine__scan(struct engine *eng, bool scan_pid)
 		sp->dev = st.st_dev;
 		sp->ino = st.st_ino;
 		sp->resolved = true;
+	}
+	for (size_t s = 0; s < eng->nspecs; s++) {
+		struct engine_spec *sp = &eng->specs[s];
+
+		if (!sp->path || sp->scanned)
+			continue;
+		sp->scanned = true;
 		err = scan_path(eng, sp->path, false);
 		if (err < 0)
 			return err;
@@ -1039,6 +1088,13 @@ size_t engine__spec_count(const struct engine *eng)
 	return eng->nspecs;
 }
 
+bool engine__probe_matched_by(const struct engine *eng, size_t probe, size_t spec)
+{
+	if (probe >= eng->nprobes || spec >= eng->nspecs)
+		return false;
+	return eng->probe_specs[probe][spec / 64] & (1ull << (spec % 64));
+}
+
 const char *engine__spec(const struct engine *eng, size_t i, size_t *matches)
 {
 	if (i >= eng->nspecs)
@@ -1071,6 +1127,22 @@ void engine__pending_max(const struct engine *eng, unsigned int *max_args,
 			*max_args = l->spec.nargs;
 		if (l->spec.nstr > *max_strings)
 			*max_strings = l->spec.nstr;
+	}
+}
+
+enum usdt_type engine__fetch_type(const struct usdt_fetch *f)
+{
+	bool s = f->flags & FETCH_SIGNED;
+
+	switch (f->size) {
+	case 1:
+		return s ? USDT_TYPE_INT8 : USDT_TYPE_UINT8;
+	case 2:
+		return s ? USDT_TYPE_INT16 : USDT_TYPE_UINT16;
+	case 4:
+		return s ? USDT_TYPE_INT32 : USDT_TYPE_UINT32;
+	default:
+		return s ? USDT_TYPE_INT64 : USDT_TYPE_UINT64;
 	}
 }
 

@@ -82,7 +82,11 @@ struct engine;
 int engine__new(const struct engine_opts *opts, struct engine **out);
 void engine__free(struct engine *eng);
 
-/* Adds a PROBE "[PATH:]PROVIDER:NAME" (globs in PROVIDER and NAME). -EINVAL: malformed. */
+/*
+ * Adds a PROBE "[PATH:]PROVIDER:NAME" (globs in PROVIDER and NAME), spec
+ * number engine__spec_count() - 1. -EINVAL: malformed; -EBUSY: after
+ * engine__scan (all PROBEs come first).
+ */
 int engine__add_probe(struct engine *eng, const char *spec);
 /* Adds a type declaration "PROVIDER:NAME=[name:]type,..." (globs allowed). */
 int engine__add_args_decl(struct engine *eng, const char *decl);
@@ -117,6 +121,8 @@ void engine__set_uprobe_multi(struct engine *eng, bool on);
 /* Number of PROBE specs and how many locations each matched so far. */
 size_t engine__spec_count(const struct engine *eng);
 const char *engine__spec(const struct engine *eng, size_t i, size_t *matches);
+/* Whether PROBE spec @spec (as numbered by engine__spec) selected probe @probe. */
+bool engine__probe_matched_by(const struct engine *eng, size_t probe, size_t spec);
 /* Most string arguments any location found so far carries. */
 unsigned int engine__max_strings(const struct engine *eng);
 /* Most arguments any location found so far has. */
@@ -125,6 +131,8 @@ unsigned int engine__max_args(const struct engine *eng);
 void engine__pending_max(const struct engine *eng, unsigned int *max_args,
 			 unsigned int *max_strings);
 
+/* Type of an argument without declared type: its size and sign. */
+enum usdt_type engine__fetch_type(const struct usdt_fetch *f);
 /* Argument name to show: metadata/--args name, else "argN". */
 const char *engine__arg_name(const struct engine_probe *probe, int i, char *buf, size_t size);
 

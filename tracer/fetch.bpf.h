@@ -140,9 +140,17 @@ static __always_inline long usdt_fetch__arg(struct pt_regs *ctx, const struct us
 /*
  * Copies the NUL-terminated string at @addr into @dst (@size bytes, a
  * constant). Bytes after the terminator are unspecified; user space looks
- * for the NUL and flags the string truncated when there is none. If the
- * whole window cannot be read (the string ends just before an unmapped
- * page), the part up to the end of its page is read instead.
+ * for the NUL and flags the string truncated when there is none.
+ *
+ * Fast path: a string shorter than the window in a page already present is
+ * copied up to its NUL by bpf_probe_read_user_str(), which never reads past
+ * it. A whole-window copy would often run into the unmapped page after
+ * .rodata (a short literal near its end) and take a failing page fault,
+ * which costs more than the rest of the hit. Otherwise (a page never
+ * touched, or a string that fills the window) the whole window is copied
+ * with a read that faults pages in; if it cannot be read (the string ends
+ * just before an unmapped page), the part up to the end of its page is
+ * read instead.
  */
 static __always_inline long usdt_fetch__str(void *dst, __u32 size, __u64 addr)
 {
@@ -151,6 +159,9 @@ static __always_inline long usdt_fetch__str(void *dst, __u32 size, __u64 addr)
 
 	if (!addr)
 		return -14; /* -EFAULT: NULL pointer */
+	err = bpf_probe_read_user_str(dst, size, (const void *)addr);
+	if (err > 0 && err < size)
+		return 0;
 	err = usdt__read_user(dst, size, (const void *)addr);
 	if (!err)
 		return 0;

@@ -6,6 +6,7 @@
  */
 #include <inttypes.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "json.h"
@@ -232,14 +233,36 @@ void json__uint(struct json_writer *w, uint64_t v)
 	put_u64(w->out, v);
 }
 
+/*
+ * %.17g always round-trips but shows binary noise (0.1 prints as
+ * 0.10000000000000001); the fewest digits, from 15 up, that strtod()
+ * reads back as the same double print what the value was meant to be.
+ */
+int json__format_double(char *buf, size_t size, double v)
+{
+	int n = 0;
+
+	if (!isfinite(v))
+		return snprintf(buf, size, "%g", v);
+	for (int prec = 15; prec <= 17; prec++) {
+		n = snprintf(buf, size, "%.*g", prec, v);
+		if (n < 0 || (size_t)n >= size || strtod(buf, NULL) == v)
+			break;
+	}
+	return n;
+}
+
 void json__double(struct json_writer *w, double v)
 {
+	char buf[JSON_DOUBLE_MAX];
+
 	if (!isfinite(v)) {
 		json__null(w);
 		return;
 	}
 	before_item(w);
-	fprintf(w->out, "%.17g", v);
+	json__format_double(buf, sizeof(buf), v);
+	fputs(buf, w->out);
 }
 
 void json__bool(struct json_writer *w, bool v)

@@ -41,6 +41,13 @@ void json__string_len(struct json_writer *w, const char *s, size_t len);
 void json__int(struct json_writer *w, int64_t v);
 void json__uint(struct json_writer *w, uint64_t v);
 void json__double(struct json_writer *w, double v); /* NaN/inf write null */
+/*
+ * Writes @v with the fewest significant digits (15 to 17) that read back
+ * as the same double: 0.1, not 0.10000000000000001. Non-finite: "nan",
+ * "inf". Returns snprintf()'s result. JSON_DOUBLE_MAX bytes always fit.
+ */
+#define JSON_DOUBLE_MAX 32
+int json__format_double(char *buf, size_t size, double v);
 void json__bool(struct json_writer *w, bool v);
 void json__null(struct json_writer *w);
 

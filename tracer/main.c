@@ -18,9 +18,9 @@ static const struct command {
 	int (*run)(int argc, char **argv);
 	const char *summary;
 } commands[] = {
-	{ "list", cmd_list, "list USDT probes in files, a process or the whole system" },
-	{ "trace", cmd_trace, "attach to probes and stream decoded events" },
-	{ "stat", cmd_stat, "aggregate probe hits in the kernel: counts, histograms, latency" },
+	{"list", cmd_list, "list USDT probes in files, a process or the whole system"},
+	{"trace", cmd_trace, "attach to probes and stream decoded events"},
+	{"stat", cmd_stat, "aggregate probe hits in the kernel: counts, histograms, latency"},
 };
 
 static void usage(FILE *out)
@@ -45,7 +45,8 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return EXIT_OK;
 	}
-	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version") ||
+	    !strcmp(argv[1], "version")) {
 		printf("usdtkit %s\n", USDTKIT_VERSION);
 		return EXIT_OK;
 	}

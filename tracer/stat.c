@@ -17,27 +17,21 @@
  * arguments with the shared argument engine (engine.h, fetch.bpf.h), so it
  * decodes exactly what `usdtkit trace` decodes.
  *
- * Targets are trace's: PATH in the PROBE, -p PID (rescanned for objects it
- * maps later), -c CMD (attached before the command runs).
+ * Targets are trace's (target.c): PATH in the PROBE, -p PID (rescanned for
+ * objects it maps later), -c CMD (attached before the command runs, ended
+ * if still running when we stop).
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <fnmatch.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <wordexp.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -47,6 +41,7 @@
 #include "json.h"
 #include "stat.h"
 #include "stat.skel.h"
+#include "target.h"
 
 #define POLL_MS 20 /* target exit and new objects are noticed within this */
 #define DEFAULT_MAX_KEYS 10240
@@ -55,11 +50,8 @@
 #define BAR_WIDTH 52
 
 struct stat_opts {
-	pid_t pid;
-	const char *cmd;
-	bool wait;
+	struct target_opts tg; /* -p -c -w -v --args */
 	bool json;
-	bool verbose;
 	bool cumulative;
 	double interval;
 	double duration;
@@ -115,24 +107,6 @@ struct stat_ctx {
 	uint64_t start_ns, last_print_ns;
 };
 
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
-
-static bool verbose_print;
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (!verbose_print)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -146,7 +120,8 @@ static void usage(FILE *f)
 		"targets (as trace):\n"
 		"  -p, --pid PID          that process only (rescanned for objects loaded later)\n"
 		"  -c, --command 'CMD'    start CMD, attach before it runs; print and exit\n"
-		"                         when it exits\n"
+		"                         when it exits; if we stop first (-d, Ctrl-C), CMD\n"
+		"                         gets SIGTERM (SIGKILL 2 s later) and is reaped\n"
 		"  -w, --wait             -p: a PROBE may match nothing yet (implied by -c)\n"
 		"      --args 'PROVIDER:NAME=[name:]type,...'\n"
 		"                         declare argument names/types (i8..u64 f64 str ptr)\n"
@@ -196,23 +171,6 @@ static void usage(FILE *f)
 		STAT_KEY_STR - 1, DEFAULT_MAX_KEYS);
 }
 
-static uint64_t now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-static int parse_u64(const char *s, uint64_t *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	return errno || end == s || *end || *s == '-' ? -1 : 0;
-}
-
 static int parse_i64(const char *s, int64_t *v)
 {
 	char *end;
@@ -257,147 +215,6 @@ static int parse_seconds(const char *s, double *v)
 	return end == s || *end || !(*v > 0) || *v > 1e9 ? -1 : 0;
 }
 
-/* --- targets ------------------------------------------------------------ */
-
-/* execvp's search, so we attach to the file the child will run. */
-static char *which(const char *prog)
-{
-	char buf[PATH_MAX];
-	const char *env = getenv("PATH");
-
-	if (strchr(prog, '/'))
-		return realpath(prog, NULL);
-	if (!env)
-		env = "/usr/local/bin:/usr/bin:/bin";
-	while (*env) {
-		const char *end = strchrnul(env, ':');
-
-		snprintf(buf, sizeof(buf), "%.*s/%s", (int)(end - env), env, prog);
-		if (end > env && access(buf, X_OK) == 0)
-			return realpath(buf, NULL);
-		env = *end ? end + 1 : end;
-	}
-	return NULL;
-}
-
-/* Libraries the loader maps before main, as `ldd` lists them (it does not run the program). */
-static void add_ldd_objects(struct engine *eng, const char *exe)
-{
-	char line[PATH_MAX + 64];
-	int fds[2];
-	pid_t pid;
-	FILE *f;
-
-	if (pipe2(fds, O_CLOEXEC))
-		return;
-	pid = fork();
-	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return;
-	}
-	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-
-		dup2(fds[1], 1);
-		if (null >= 0)
-			dup2(null, 2);
-		execlp("ldd", "ldd", exe, (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	f = fdopen(fds[0], "r");
-	if (!f) {
-		close(fds[0]);
-		waitpid(pid, NULL, 0);
-		return;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		char *p = strstr(line, "=> "), *paren;
-
-		p = p ? p + 3 : line;
-		p += strspn(p, " \t");
-		if (*p != '/')
-			continue;
-		paren = strstr(p, " (");
-		if (paren)
-			*paren = 0;
-		p[strcspn(p, "\n")] = 0;
-		engine__add_object(eng, p);
-	}
-	fclose(f);
-	waitpid(pid, NULL, 0);
-}
-
-/* Forks the command; it waits before exec until a byte arrives on *@go_fd. */
-static pid_t spawn_waiting(char **argv, int *go_fd)
-{
-	int fds[2];
-	pid_t pid;
-
-	if (pipe2(fds, O_CLOEXEC))
-		return -1;
-	pid = fork();
-	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		char c;
-
-		close(fds[1]);
-		if (read(fds[0], &c, 1) != 1)
-			_exit(127); /* we gave up: do not run the command */
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		execvp(argv[0], argv);
-		fprintf(stderr, "usdtkit stat: cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	close(fds[0]);
-	*go_fd = fds[1];
-	return pid;
-}
-
-/* True when /proc/PID/maps changed since the last call: an object may have been mapped. */
-static bool maps_changed(pid_t pid, char **prev, size_t *prev_len)
-{
-	char path[64], *buf = NULL;
-	size_t len = 0, cap = 0;
-	bool changed;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	for (;;) {
-		if (cap - len < 4096) {
-			char *nb = realloc(buf, cap ? cap * 2 : 16384);
-
-			if (!nb) {
-				free(buf);
-				close(fd);
-				return false;
-			}
-			buf = nb;
-			cap = cap ? cap * 2 : 16384;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n <= 0)
-			break;
-		len += n;
-	}
-	close(fd);
-	changed = !*prev || len != *prev_len || memcmp(buf, *prev, len);
-	free(*prev);
-	*prev = buf;
-	*prev_len = len;
-	return changed;
-}
-
 /* --- probe configuration ------------------------------------------------ */
 
 /* Index of argument @want ("name", "argN" or "N") of @p, or -1. */
@@ -434,25 +251,10 @@ static enum usdt_type arg_type(const struct engine *eng, size_t probe_id,
 			       const struct engine_probe *p, int a)
 {
 	const struct engine_loc *l = first_loc(eng, probe_id);
-	const struct usdt_fetch *f;
-	bool s;
 
 	if (p->typed && p->meta[a].type != USDT_TYPE_NONE)
 		return p->meta[a].type;
-	if (!l)
-		return USDT_TYPE_INT64;
-	f = &l->spec.args[a];
-	s = f->flags & FETCH_SIGNED;
-	switch (f->size) {
-	case 1:
-		return s ? USDT_TYPE_INT8 : USDT_TYPE_UINT8;
-	case 2:
-		return s ? USDT_TYPE_INT16 : USDT_TYPE_UINT16;
-	case 4:
-		return s ? USDT_TYPE_INT32 : USDT_TYPE_UINT32;
-	default:
-		return s ? USDT_TYPE_INT64 : USDT_TYPE_UINT64;
-	}
+	return l ? engine__fetch_type(&l->spec.args[a]) : USDT_TYPE_INT64;
 }
 
 /* False when the engine could not compile argument @a at a location of the probe. */
@@ -471,25 +273,6 @@ static bool type_signed(enum usdt_type t)
 {
 	return t == USDT_TYPE_INT8 || t == USDT_TYPE_INT16 || t == USDT_TYPE_INT32 ||
 	       t == USDT_TYPE_INT64;
-}
-
-/* Does a PROBE spec's PROVIDER:NAME (globs) select probe @p? The PATH is ignored. */
-static bool spec_selects(const char *spec, const struct engine_probe *p)
-{
-	const char *name = strrchr(spec, ':'), *prov;
-	char buf[512];
-	size_t len;
-
-	if (!name)
-		return false;
-	prov = memrchr(spec, ':', name - spec);
-	prov = prov ? prov + 1 : spec;
-	len = name - prov;
-	if (len >= sizeof(buf))
-		return false;
-	memcpy(buf, prov, len);
-	buf[len] = 0;
-	return !fnmatch(buf, p->provider, 0) && !fnmatch(name + 1, p->name, 0);
 }
 
 static const char *label_of(struct stat_ctx *s, size_t i)
@@ -575,9 +358,10 @@ static int configure_probes(struct stat_ctx *s)
 			pi->cfg.valid = 1;
 			break;
 		case STAT_MODE_LATENCY:
-			if (spec_selects(s->o.lat_start, p))
+			/* the start PROBE is spec 0, the end PROBE spec 1 (engine_setup) */
+			if (engine__probe_matched_by(s->eng, i, 0))
 				pi->cfg.role |= STAT_ROLE_START;
-			if (spec_selects(s->o.lat_end, p))
+			if (engine__probe_matched_by(s->eng, i, 1))
 				pi->cfg.role |= STAT_ROLE_END;
 			if (pi->cfg.role == (STAT_ROLE_START | STAT_ROLE_END)) {
 				why = "matches both the start and the end PROBE";
@@ -1051,7 +835,7 @@ static void fmt_key(const struct stat_ctx *s, const struct stat_key *k, char *bu
 		break;
 	case USDT_TYPE_DOUBLE:
 		memcpy(&d, &k->val, sizeof(d));
-		snprintf(buf, size, "%.17g", d);
+		json__format_double(buf, size, d);
 		break;
 	default:
 		if (pi->cfg.is_signed)
@@ -1246,7 +1030,7 @@ static void print_json(struct stat_ctx *s, const struct view *v, double elapsed,
 	json__object_begin(w);
 	json__kv_string(w, "type", "stat");
 	json__kv_string(w, "mode", mode_name(s->o.mode));
-	json__kv_uint(w, "ts_ns", now_ns(CLOCK_REALTIME));
+	json__kv_uint(w, "ts_ns", target__now_ns(CLOCK_REALTIME));
 	json__key(w, "elapsed_s");
 	json__double(w, elapsed);
 	json__kv_bool(w, "cumulative", s->o.cumulative || s->o.interval <= 0);
@@ -1384,7 +1168,7 @@ static void print_json(struct stat_ctx *s, const struct view *v, double elapsed,
 
 static int print_stats(struct stat_ctx *s, bool final)
 {
-	uint64_t now = now_ns(CLOCK_MONOTONIC);
+	uint64_t now = target__now_ns(CLOCK_MONOTONIC);
 	double elapsed = (now - s->last_print_ns) / 1e9;
 	struct snapshot tmp;
 	struct view v;
@@ -1492,85 +1276,33 @@ static int snapshot_alloc(struct stat_ctx *s, struct snapshot *sn)
 	return sn->counts && sn->hist ? 0 : -ENOMEM;
 }
 
-/* Length of the PATH part of a PROBE spec, 0 when it has none. */
-static size_t spec_path_len(const char *spec)
-{
-	const char *name = strrchr(spec, ':'), *prov;
-
-	if (!name || name == spec)
-		return 0;
-	prov = memrchr(spec, ':', name - spec);
-	return prov ? (size_t)(prov - spec) : 0;
-}
-
-/*
- * The engine scans an object for the PATH specs once, when it resolves the
- * first of them, so a second PROBE with the same PATH would match nothing.
- * When several PROBEs name the same file, we hand the engine that file as
- * an object and the PROBEs without their PATH instead: PATH-less specs are
- * matched against every added object, with the same attach path and pid.
- */
-static bool shared_path(char **probes, size_t n, size_t i)
-{
-	size_t len = spec_path_len(probes[i]);
-
-	if (!len || !memchr(probes[i], '/', len))
-		return false;
-	for (size_t j = 0; j < n; j++)
-		if (j != i && spec_path_len(probes[j]) == len && !memcmp(probes[i], probes[j], len))
-			return true;
-	return false;
-}
+#define WHO "usdtkit stat"
 
 /* Adds the PROBEs and declarations to a new engine. */
 static int engine_setup(struct stat_ctx *s, const struct engine_opts *eo, char **probes,
-			size_t nprobes, char **decls, size_t ndecls)
+			size_t nprobes)
 {
 	int err = engine__new(eo, &s->eng);
 
 	if (err)
 		return EXIT_FAIL;
 	for (size_t i = 0; i < nprobes; i++) {
-		size_t plen = shared_path(probes, nprobes, i) ? spec_path_len(probes[i]) : 0;
-
-		if (plen) {
-			char *path = strndup(probes[i], plen);
-			bool known = false;
-
-			for (size_t j = 0; j < i; j++)
-				known |= shared_path(probes, nprobes, j) &&
-					 spec_path_len(probes[j]) == plen &&
-					 !memcmp(probes[i], probes[j], plen);
-			if (!path || (!known && engine__add_object(s->eng, path))) {
-				free(path);
-				return EXIT_FAIL;
-			}
-			free(path);
-			err = engine__add_probe(s->eng, probes[i] + plen + 1);
-		} else {
-			err = engine__add_probe(s->eng, probes[i]);
-		}
+		err = engine__add_probe(s->eng, probes[i]);
 		if (err) {
 			fprintf(stderr,
 				"usdtkit stat: bad PROBE '%s' (want [PATH:]PROVIDER:NAME)\n",
 				probes[i]);
 			return err == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
 		}
-		if (s->o.pid <= 0 && !s->o.cmd &&
-		    strchr(probes[i], ':') == strrchr(probes[i], ':')) {
-			fprintf(stderr,
-				"usdtkit stat: PROBE '%s' needs a PATH (PATH:PROVIDER:NAME) or a -p/-c "
-				"target\n",
-				probes[i]);
+		if (!target_opts__probe_ok(&s->o.tg, WHO, probes[i]))
 			return EXIT_USAGE;
-		}
 	}
-	for (size_t i = 0; i < ndecls; i++) {
-		if (engine__add_args_decl(s->eng, decls[i])) {
+	for (size_t i = 0; i < s->o.tg.ndecls; i++) {
+		if (engine__add_args_decl(s->eng, s->o.tg.decls[i])) {
 			fprintf(stderr,
 				"usdtkit stat: bad --args '%s' (want PROVIDER:NAME=[name:]type,...; at "
 				"most %d)\n",
-				decls[i], FETCH_MAX_ARGS);
+				s->o.tg.decls[i], FETCH_MAX_ARGS);
 			return EXIT_USAGE;
 		}
 	}
@@ -1589,10 +1321,7 @@ static int attach_all(struct stat_ctx *s, struct bpf_program *prog)
 int cmd_stat(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"pid", required_argument, NULL, 'p'},
-		{"command", required_argument, NULL, 'c'},
-		{"wait", no_argument, NULL, 'w'},
-		{"args", required_argument, NULL, 'A'},
+		TARGET_LONG_OPTS,
 		{"by", required_argument, NULL, 'B'},
 		{"hist", required_argument, NULL, 'H'},
 		{"lhist", required_argument, NULL, 'L'},
@@ -1606,52 +1335,34 @@ int cmd_stat(int argc, char **argv)
 		{"output", required_argument, NULL, 'o'},
 		{"top", required_argument, NULL, 'N'},
 		{"max-keys", required_argument, NULL, 'K'},
-		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	struct stat_ctx s = {
-		.o = {.pid = -1, .unit = "us", .unit_div = 1000, .max_keys = DEFAULT_MAX_KEYS}};
+	struct stat_ctx s = {.o = {.unit = "us", .unit_div = 1000, .max_keys = DEFAULT_MAX_KEYS}};
+	struct target_opts *tg = &s.o.tg;
 	struct engine_opts eo = {.pid = -1};
 	struct bpf_program *prog;
-	char **decls = NULL, **probes = NULL, *lat_buf = NULL, *lhist_buf = NULL;
+	char **probes = NULL, *lat_buf = NULL, *lhist_buf = NULL;
 	char *lat_probes[2];
-	size_t ndecls = 0, nprobes = 0;
-	wordexp_t we = {0};
-	bool have_we = false, target, no_multi;
-	pid_t child = -1;
-	int go_fd = -1, pidfd = -1, ret = EXIT_USAGE, err, c;
-	uint64_t v, next_print = 0, deadline = 0;
-	char *exe = NULL, *maps = NULL;
-	size_t maps_len = 0;
+	size_t nprobes = 0;
+	struct target_cmd tc;
+	bool target, no_multi;
+	int pidfd = -1, ret = EXIT_USAGE, err, c;
+	uint64_t v, next_print = 0, deadline = 0, maps_hash = 0;
 
+	target_opts__init(tg);
+	target_cmd__init(&tc);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:c:wji:d:o:vh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			if (parse_u64(optarg, &v) || !v || v > INT_MAX) {
-				fprintf(stderr, "usdtkit stat: bad PID '%s'\n", optarg);
+	while ((c = getopt_long(argc, argv, TARGET_SHORT_OPTS "ji:d:o:h", longopts, NULL)) != -1) {
+		err = target_opts__parse(tg, WHO, c, optarg);
+		if (err) {
+			if (err < 0) {
+				ret = err == -ENOMEM ? EXIT_FAIL : EXIT_USAGE;
 				goto out;
 			}
-			s.o.pid = v;
-			break;
-		case 'c':
-			s.o.cmd = optarg;
-			break;
-		case 'w':
-			s.o.wait = true;
-			break;
-		case 'A': {
-			void *np = realloc(decls, (ndecls + 1) * sizeof(*decls));
-
-			if (!np) {
-				ret = EXIT_FAIL;
-				goto out;
-			}
-			decls = np;
-			decls[ndecls++] = optarg;
-			break;
+			continue;
 		}
+		switch (c) {
 		case 'B':
 			if (set_mode(&s.o, STAT_MODE_BY))
 				goto out;
@@ -1749,22 +1460,19 @@ int cmd_stat(int argc, char **argv)
 			s.o.outpath = optarg;
 			break;
 		case 'N':
-			if (parse_u64(optarg, &v) || !v || v > UINT32_MAX) {
+			if (target__parse_u64(optarg, &v) || !v || v > UINT32_MAX) {
 				fprintf(stderr, "usdtkit stat: bad --top '%s'\n", optarg);
 				goto out;
 			}
 			s.o.top = v;
 			break;
 		case 'K':
-			if (parse_u64(optarg, &v) || !v || v > (1u << 24)) {
+			if (target__parse_u64(optarg, &v) || !v || v > (1u << 24)) {
 				fprintf(stderr, "usdtkit stat: --max-keys must be 1..%u\n",
 					1u << 24);
 				goto out;
 			}
 			s.o.max_keys = v;
-			break;
-		case 'v':
-			s.o.verbose = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -1803,82 +1511,31 @@ int cmd_stat(int argc, char **argv)
 		fprintf(stderr, "usdtkit stat: --unit needs --latency\n");
 		goto out;
 	}
-	if (s.o.pid > 0 && s.o.cmd) {
-		fprintf(stderr, "usdtkit stat: -p and -c cannot be combined\n");
+	if (target_opts__check(tg, WHO))
 		goto out;
-	}
-	if (s.o.wait && s.o.pid <= 0 && !s.o.cmd) {
-		fprintf(stderr, "usdtkit stat: --wait needs -p or -c\n");
-		goto out;
-	}
 	if (s.o.cumulative && s.o.interval <= 0) {
 		fprintf(stderr, "usdtkit stat: --cumulative needs --interval\n");
 		goto out;
 	}
-	if (s.o.cmd)
-		s.o.wait = true;
-	target = s.o.pid > 0 || s.o.cmd;
-	verbose_print = s.o.verbose;
-	libbpf_set_print(libbpf_print);
+	target = tg->pid > 0 || tg->cmd;
+	target__libbpf_print(tg->verbose);
 	ret = EXIT_FAIL;
 
-	eo.pid = s.o.pid;
-	eo.verbose = s.o.verbose;
-	if (s.o.cmd) {
-		err = wordexp(s.o.cmd, &we, WRDE_NOCMD);
-		if (err || we.we_wordc == 0) {
-			fprintf(stderr, "usdtkit stat: cannot parse command '%s'\n", s.o.cmd);
-			if (!err)
-				wordfree(&we);
-			ret = EXIT_USAGE;
+	eo.pid = tg->pid;
+	eo.verbose = tg->verbose;
+	if (tg->cmd) {
+		ret = target_cmd__spawn(&tc, tg->cmd, WHO);
+		if (ret)
 			goto out;
-		}
-		have_we = true;
-		exe = which(we.we_wordv[0]);
-		if (!exe) {
-			fprintf(stderr, "usdtkit stat: %s: command not found\n", we.we_wordv[0]);
-			goto out;
-		}
-		child = spawn_waiting(we.we_wordv, &go_fd);
-		if (child < 0) {
-			fprintf(stderr, "usdtkit stat: cannot start '%s': %s\n", s.o.cmd,
-				strerror(errno));
-			goto out;
-		}
-		eo.pid = child; /* filters the uprobes; its maps are scanned once it runs */
+		eo.pid = tc.pid; /* filters the uprobes; its maps are scanned once it runs */
 	}
-	ret = engine_setup(&s, &eo, probes, nprobes, decls, ndecls);
+	ret = engine_setup(&s, &eo, probes, nprobes);
 	if (ret != EXIT_OK)
 		goto out;
 	ret = EXIT_FAIL;
-	if (exe) {
-		engine__add_object(s.eng, exe);
-		add_ldd_objects(s.eng, exe);
-	}
-
-	err = engine__scan(s.eng, s.o.pid > 0);
-	if (err == -ESRCH) {
-		fprintf(stderr, "usdtkit stat: no process %d\n", s.o.pid);
+	target_cmd__add_objects(&tc, s.eng);
+	if (target__first_scan(s.eng, tg, WHO))
 		goto out;
-	}
-	if (err < 0) {
-		fprintf(stderr, "usdtkit stat: %s\n", strerror(-err));
-		goto out;
-	}
-	for (size_t i = 0; i < engine__spec_count(s.eng); i++) {
-		size_t m;
-		const char *spec = engine__spec(s.eng, i, &m);
-
-		if (!m && !s.o.wait) {
-			fprintf(stderr, "usdtkit stat: PROBE '%s' matches no probe\n", spec);
-			goto out;
-		}
-		if (!m)
-			fprintf(stderr,
-				"usdtkit stat: PROBE '%s' matches no probe yet; waiting for objects "
-				"loaded later\n",
-				spec);
-	}
 
 	s.ncpu = libbpf_num_possible_cpus();
 	if (s.ncpu <= 0) {
@@ -1911,7 +1568,7 @@ int cmd_stat(int argc, char **argv)
 	no_multi = getenv("USDTKIT_NO_UPROBE_MULTI") && *getenv("USDTKIT_NO_UPROBE_MULTI") == '1';
 	err = no_multi ? -EOPNOTSUPP : open_and_load(&s, true);
 	if (err && err != -EPERM && err != -EACCES) {
-		if (s.o.verbose)
+		if (tg->verbose)
 			fprintf(stderr, "usdtkit stat: %s: perf-event uprobes\n",
 				no_multi ? "USDTKIT_NO_UPROBE_MULTI" : "no uprobe_multi");
 		stat_bpf__destroy(s.skel);
@@ -1921,12 +1578,7 @@ int cmd_stat(int argc, char **argv)
 		engine__set_uprobe_multi(s.eng, true);
 	}
 	if (err) {
-		if (err == -EPERM || err == -EACCES)
-			fprintf(stderr, "usdtkit stat: not permitted to load BPF programs: run as "
-					"root or with CAP_BPF and CAP_PERFMON\n");
-		else
-			fprintf(stderr, "usdtkit stat: cannot load BPF program: %s%s\n",
-				strerror(-err), s.o.verbose ? "" : " (-v for details)");
+		target__report_load_error(WHO, err, tg->verbose);
 		goto out;
 	}
 	prog = s.o.mode == STAT_MODE_COUNT ? s.skel->progs.stat_count : s.skel->progs.stat_args;
@@ -1957,15 +1609,8 @@ int cmd_stat(int argc, char **argv)
 		goto out;
 	}
 	err = engine__attach(s.eng, prog, bpf_map__fd(s.skel->maps.locs));
-	if (err == -EPERM || err == -EACCES) {
-		fprintf(stderr, "usdtkit stat: not permitted to attach uprobes: run as root or "
-				"with CAP_BPF and CAP_PERFMON\n");
+	if (target__check_attach(WHO, err, engine__loc_count(s.eng)))
 		goto out;
-	}
-	if (err < 0 || (err == 0 && engine__loc_count(s.eng) > 0)) {
-		fprintf(stderr, "usdtkit stat: no probe location could be attached\n");
-		goto out;
-	}
 	fprintf(stderr, "usdtkit stat: attached %d locations of %zu probes; Ctrl-C to stop\n", err,
 		engine__probe_count(s.eng));
 	if (s.o.outpath) {
@@ -1979,53 +1624,33 @@ int cmd_stat(int argc, char **argv)
 	}
 	json_writer__init(&s.jw, s.out);
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGPIPE, SIG_IGN);
-	if (s.o.pid > 0)
-		pidfd = syscall(SYS_pidfd_open, s.o.pid, 0);
-	if (child > 0) {
-		if (write(go_fd, "g", 1) != 1) {
-			fprintf(stderr, "usdtkit stat: cannot start the command\n");
-			goto out;
-		}
-		close(go_fd);
-		go_fd = -1;
-	}
+	target__catch_signals();
+	if (tg->pid > 0)
+		pidfd = target__pidfd(tg->pid);
+	if (target_cmd__release(&tc, WHO))
+		goto out;
 
-	s.start_ns = s.last_print_ns = now_ns(CLOCK_MONOTONIC);
+	s.start_ns = s.last_print_ns = target__now_ns(CLOCK_MONOTONIC);
 	if (s.o.interval > 0)
 		next_print = s.start_ns + (uint64_t)(s.o.interval * 1e9);
 	if (s.o.duration > 0)
 		deadline = s.start_ns + (uint64_t)(s.o.duration * 1e9);
 	ret = EXIT_OK;
-	while (!stop_signal) {
+	while (!target__stop_signal()) {
 		struct timespec ts = {0, POLL_MS * 1000000L};
 		uint64_t now;
 
 		nanosleep(&ts, NULL);
-		if (stop_signal)
+		if (target__stop_signal())
 			break;
-		if (child > 0) {
-			int status;
-
-			if (waitpid(child, &status, WNOHANG) == child) {
-				child = -1;
-				fprintf(stderr, "usdtkit stat: command exited (%s %d)\n",
-					WIFEXITED(status) ? "status" : "signal",
-					WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+		if (tc.pid > 0) {
+			if (target_cmd__exited(&tc, WHO))
 				break;
-			}
-		} else if (s.o.pid > 0) {
-			struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
-
-			if (pidfd >= 0 ? poll(&pfd, 1, 0) > 0
-				       : kill(s.o.pid, 0) && errno == ESRCH) {
-				fprintf(stderr, "usdtkit stat: process %d exited\n", s.o.pid);
-				break;
-			}
+		} else if (tg->pid > 0 && target__pid_exited(tg->pid, pidfd)) {
+			fprintf(stderr, WHO ": process %d exited\n", tg->pid);
+			break;
 		}
-		now = now_ns(CLOCK_MONOTONIC);
+		now = target__now_ns(CLOCK_MONOTONIC);
 		if (deadline && now >= deadline)
 			break;
 		if (next_print && now >= next_print) {
@@ -2036,29 +1661,18 @@ int cmd_stat(int argc, char **argv)
 			while (next_print <= now)
 				next_print += (uint64_t)(s.o.interval * 1e9);
 		}
-		if (target && maps_changed(s.o.pid > 0 ? s.o.pid : child, &maps, &maps_len)) {
+		if (target && target__maps_changed(tg->pid > 0 ? tg->pid : tc.pid, &maps_hash)) {
 			if (engine__scan(s.eng, true) > 0 && attach_all(&s, prog) < 0)
 				fprintf(stderr, "usdtkit stat: attaching new locations failed\n");
 		}
 	}
 	if (ret == EXIT_OK && print_stats(&s, true))
 		ret = EXIT_FAIL;
-	for (size_t i = 0; i < engine__spec_count(s.eng); i++) {
-		size_t m;
-		const char *spec = engine__spec(s.eng, i, &m);
-
-		if (!m) {
-			fprintf(stderr, "usdtkit stat: PROBE '%s' matched no probe\n", spec);
-			if (ret == EXIT_OK)
-				ret = EXIT_FAIL;
-		}
-	}
+	if (target__report_unmatched(s.eng, WHO) && ret == EXIT_OK)
+		ret = EXIT_FAIL;
 out:
-	if (go_fd >= 0) {
-		close(go_fd); /* the child reads EOF and exits without running the command */
-		waitpid(child, NULL, 0);
-	}
-	/* a command that was started and still runs keeps running, as a shell's job */
+	/* a -c command still running when we stop (--duration, Ctrl-C) is ended */
+	target_cmd__finish(&tc, WHO);
 	if (pidfd >= 0)
 		close(pidfd);
 	if (s.eng)
@@ -2074,11 +1688,7 @@ out:
 	snapshot_free(&s.prev);
 	snapshot_free(&s.cur);
 	free(s.pcpu);
-	if (have_we)
-		wordfree(&we);
-	free(exe);
-	free(maps);
-	free(decls);
+	target_opts__free(tg);
 	free(lat_buf);
 	free(lhist_buf);
 	return ret;

@@ -57,8 +57,10 @@ int usdt_trace(struct pt_regs *ctx)
 	__u32 idx = bpf_get_attach_cookie(ctx);
 	const struct usdt_loc_spec *loc;
 	struct trace_record *e;
+	struct task_struct *task;
+	const __u64 *comm;
 	char *str;
-	__u64 id, ip, v;
+	__u64 ip, v;
 	__u32 i, n, slot, err_mask = 0;
 
 	loc = bpf_map_lookup_elem(&locs, &idx);
@@ -71,13 +73,21 @@ int usdt_trace(struct pt_regs *ctx)
 		count(TRACE_CNT_LOST);
 		return 0;
 	}
-	id = bpf_get_current_pid_tgid();
+	/*
+	 * pid, tid and comm straight from the task: plain loads instead of
+	 * bpf_get_current_pid_tgid() and bpf_get_current_comm() (whose strscpy
+	 * alone measured ~60 ns a hit on this VM). comm is NUL-padded by the
+	 * kernel; user space stops at the NUL anyway.
+	 */
+	task = bpf_get_current_task_btf();
 	e->ts_ns = bpf_ktime_get_ns();
-	e->pid = id >> 32;
-	e->tid = (__u32)id;
+	e->pid = task->tgid;
+	e->tid = task->pid;
 	e->loc = idx;
 	e->kind = TRACE_EV_HIT;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	comm = (const __u64 *)task->comm;
+	((__u64 *)e->comm)[0] = comm[0];
+	((__u64 *)e->comm)[1] = comm[1];
 	ip = usdt_fetch__probe_ip(ctx);
 	n = loc->nargs;
 	if (n > max_args)

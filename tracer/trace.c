@@ -13,28 +13,21 @@
  *
  * Targets: PATH in the PROBE (every process running it, now and later), -p
  * PID (that process; its objects are rescanned for dlopen'ed libraries and
- * runtime providers), -c CMD (we fork, attach while the child waits on a
- * pipe, then let it exec: the executable and the libraries ldd reports are
- * attached by path with the child's pid before its first instruction;
- * objects loaded later are found by the rescan).
+ * runtime providers), -c CMD (attached before its first instruction, and
+ * ended if still running when we stop). target.c holds what trace shares
+ * with stat: the target options, the -c command, watching the target.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <wordexp.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -43,6 +36,7 @@
 #include "engine.h"
 #include "json.h"
 #include "trace.h"
+#include "target.h"
 #include "trace.skel.h"
 
 #define DEFAULT_STR_SIZE 64
@@ -51,8 +45,7 @@
 #define POLL_MS 10
 
 struct trace_opts {
-	pid_t pid;
-	const char *cmd;
+	struct target_opts tg; /* -p -c -w -v --args */
 	bool json;
 	const char *format;
 	const char *outpath;
@@ -60,8 +53,6 @@ struct trace_opts {
 	double duration;
 	unsigned int str_size;
 	unsigned int ring_mb;
-	bool verbose;
-	bool wait; /* PROBEs may match objects the target loads later */
 };
 
 #define MAX_LAYOUTS 8
@@ -101,24 +92,6 @@ struct trace_ctx {
 	bool out_error;
 };
 
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
-
-static bool verbose_print;
-
-/* libbpf's messages (including its warnings) only with -v: errors are ours to word. */
-__attribute__((format(printf, 2, 0))) static int libbpf_print(enum libbpf_print_level level,
-							      const char *fmt, va_list ap)
-{
-	if (!verbose_print)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -132,7 +105,9 @@ static void usage(FILE *f)
 		"targets:\n"
 		"  -p, --pid PID          trace that process only (all its mapped objects,\n"
 		"                         including libraries and providers loaded later)\n"
-		"  -c, --command 'CMD'    start CMD, attach before it runs, exit when it exits\n"
+		"  -c, --command 'CMD'    start CMD, attach before it runs, exit when it exits;\n"
+		"                         if we stop first (-n, -d, Ctrl-C), CMD gets SIGTERM\n"
+		"                         (SIGKILL 2 s later) and is reaped\n"
 		"  -w, --wait             -p: a PROBE may match nothing yet (a library or\n"
 		"                         runtime provider loaded later); implied by -c.\n"
 		"                         Still unmatched at exit: exit status 1\n"
@@ -165,14 +140,6 @@ static void usage(FILE *f)
 		DEFAULT_STR_SIZE, DEFAULT_RING_MB);
 }
 
-static uint64_t now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 /* --- decoding ----------------------------------------------------------- */
 
 struct arg_view {
@@ -185,22 +152,6 @@ struct arg_view {
 	bool truncated;
 };
 
-static enum usdt_type type_from_size(const struct usdt_fetch *f)
-{
-	bool s = f->flags & FETCH_SIGNED;
-
-	switch (f->size) {
-	case 1:
-		return s ? USDT_TYPE_INT8 : USDT_TYPE_UINT8;
-	case 2:
-		return s ? USDT_TYPE_INT16 : USDT_TYPE_UINT16;
-	case 4:
-		return s ? USDT_TYPE_INT32 : USDT_TYPE_UINT32;
-	default:
-		return s ? USDT_TYPE_INT64 : USDT_TYPE_UINT64;
-	}
-}
-
 static void view_arg(const struct trace_ctx *t, const struct trace_record *e,
 		     const struct engine_loc *l, const struct engine_probe *p, int i,
 		     struct arg_view *v, char *namebuf, size_t namesz)
@@ -210,8 +161,8 @@ static void view_arg(const struct trace_ctx *t, const struct trace_record *e,
 	memset(v, 0, sizeof(*v));
 	v->name = engine__arg_name(p, i, namebuf, namesz);
 	v->raw = e->args[i];
-	v->type =
-		p->typed && p->meta[i].type != USDT_TYPE_NONE ? p->meta[i].type : type_from_size(f);
+	v->type = p->typed && p->meta[i].type != USDT_TYPE_NONE ? p->meta[i].type
+								: engine__fetch_type(f);
 	v->bad = l->unsupported[i] || (e->err_mask & (1u << i));
 	if (v->type == USDT_TYPE_STRING && (f->flags & FETCH_STR) && f->str_slot < t->cur->nslots &&
 	    !v->bad) {
@@ -294,9 +245,13 @@ static void put_text_value(FILE *out, const struct arg_view *v, bool quote)
 	case USDT_TYPE_INT64:
 		fprintf(out, "%" PRId64, signed_value(v->type, v->raw));
 		break;
-	case USDT_TYPE_DOUBLE:
-		fprintf(out, "%.17g", double_value(v->raw));
+	case USDT_TYPE_DOUBLE: {
+		char buf[JSON_DOUBLE_MAX];
+
+		json__format_double(buf, sizeof(buf), double_value(v->raw));
+		fputs(buf, out);
 		break;
+	}
 	case USDT_TYPE_POINTER:
 		fprintf(out, "0x%" PRIx64, v->raw);
 		break;
@@ -528,152 +483,6 @@ static int handle_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* --- targets ------------------------------------------------------------ */
-
-/* execvp's search, so we attach to the file the child will run. */
-static char *which(const char *prog)
-{
-	char buf[PATH_MAX];
-	const char *env = getenv("PATH");
-
-	if (strchr(prog, '/'))
-		return realpath(prog, NULL);
-	if (!env)
-		env = "/usr/local/bin:/usr/bin:/bin";
-	while (*env) {
-		const char *end = strchrnul(env, ':');
-
-		snprintf(buf, sizeof(buf), "%.*s/%s", (int)(end - env), env, prog);
-		if (access(buf, X_OK) == 0)
-			return realpath(buf, NULL);
-		env = *end ? end + 1 : end;
-	}
-	return NULL;
-}
-
-/*
- * Libraries the dynamic loader will map before main, as ldd reports them
- * (ldd runs the loader in trace mode; the program itself does not run).
- */
-static void add_ldd_objects(struct engine *eng, const char *exe)
-{
-	char line[PATH_MAX + 64];
-	int fds[2];
-	pid_t pid;
-	FILE *f;
-
-	if (pipe2(fds, O_CLOEXEC))
-		return;
-	pid = fork();
-	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return;
-	}
-	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-
-		dup2(fds[1], 1);
-		if (null >= 0)
-			dup2(null, 2);
-		execlp("ldd", "ldd", exe, (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	f = fdopen(fds[0], "r");
-	if (!f) {
-		close(fds[0]);
-		waitpid(pid, NULL, 0);
-		return;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		char *p = strstr(line, "=> "), *sp;
-
-		p = p ? p + 3 : line;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p != '/')
-			continue;
-		sp = strstr(p, " (");
-		if (sp)
-			*sp = 0;
-		p[strcspn(p, "\n")] = 0;
-		engine__add_object(eng, p);
-	}
-	fclose(f);
-	waitpid(pid, NULL, 0);
-}
-
-/* Forks the command, stopped before exec until we write to *@go_fd. */
-static pid_t spawn_waiting(char **argv, int *go_fd)
-{
-	int fds[2];
-	pid_t pid;
-
-	if (pipe2(fds, O_CLOEXEC))
-		return -1;
-	pid = fork();
-	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		char c;
-
-		close(fds[1]);
-		if (read(fds[0], &c, 1) != 1)
-			_exit(127); /* we gave up: do not run the command */
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		execvp(argv[0], argv);
-		fprintf(stderr, "usdtkit: cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	close(fds[0]);
-	*go_fd = fds[1];
-	return pid;
-}
-
-/*
- * True when the file-backed mappings in /proc/PID/maps differ from the last
- * call: a new object may be mapped. Anonymous mappings (malloc's mmap and
- * munmap, thread stacks) change all the time and are left out of the
- * fingerprint, so a busy process does not cause a rescan at every poll.
- * Reading maps costs tens of microseconds, so new providers are found
- * within one poll period instead of on a slow timer.
- */
-static bool maps_changed(pid_t pid, uint64_t *prev)
-{
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
-	char path[64], line[4096 + 256];
-	bool changed;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f)) {
-		/* "start-end perms offset dev inode path": skip inode 0 (anonymous) */
-		char *p = line;
-
-		for (int field = 0; field < 4 && p; field++) {
-			p = strchr(p, ' ');
-			if (p)
-				p++;
-		}
-		if (!p || (p[0] == '0' && p[1] == ' '))
-			continue;
-		for (const char *c = line; *c; c++)
-			h = (h ^ (unsigned char)*c) * 1099511628211ull;
-	}
-	fclose(f);
-	changed = h != *prev;
-	*prev = h;
-	return changed;
-}
-
 /* Opens and loads a BPF object for @ly's geometry. */
 static int open_and_load(struct trace_ctx *t, struct layout *ly, bool multi)
 {
@@ -806,20 +615,12 @@ static uint64_t read_counter(struct trace_bpf *skel, __u32 which)
 	return sum;
 }
 
-static int parse_u64(const char *s, uint64_t *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	return errno || end == s || *end || *s == '-' ? -1 : 0;
-}
+#define WHO "usdtkit trace"
 
 int cmd_trace(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"pid", required_argument, NULL, 'p'},
-		{"command", required_argument, NULL, 'c'},
+		TARGET_LONG_OPTS,
 		{"json", no_argument, NULL, 'j'},
 		{"format", required_argument, NULL, 'f'},
 		{"output", required_argument, NULL, 'o'},
@@ -827,38 +628,31 @@ int cmd_trace(int argc, char **argv)
 		{"duration", required_argument, NULL, 'd'},
 		{"string-size", required_argument, NULL, 's'},
 		{"buffer-size", required_argument, NULL, 'b'},
-		{"args", required_argument, NULL, 'A'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"wait", no_argument, NULL, 'w'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	struct trace_ctx t = {
-		.o = {.pid = -1, .str_size = DEFAULT_STR_SIZE, .ring_mb = DEFAULT_RING_MB}};
+	struct trace_ctx t = {.o = {.str_size = DEFAULT_STR_SIZE, .ring_mb = DEFAULT_RING_MB}};
+	struct target_opts *tg = &t.o.tg;
 	struct engine_opts eo = {.pid = -1};
-	char **decls = NULL;
-	size_t ndecls = 0;
-	wordexp_t we = {0};
-	bool have_we = false;
-	pid_t child = -1;
-	int go_fd = -1, pidfd = -1, ret = EXIT_FAIL, err, c;
+	struct target_cmd tc;
+	int pidfd = -1, ret = EXIT_FAIL, err, c;
 	uint64_t v, start, lost = 0;
-	char *exe = NULL;
 	uint64_t maps_hash = 0;
 
+	target_opts__init(tg);
+	target_cmd__init(&tc);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:c:jf:o:n:d:s:b:vwh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			if (parse_u64(optarg, &v) || !v || v > INT_MAX) {
-				fprintf(stderr, "usdtkit trace: bad PID '%s'\n", optarg);
-				return EXIT_USAGE;
+	while ((c = getopt_long(argc, argv, TARGET_SHORT_OPTS "jf:o:n:d:s:b:h", longopts, NULL)) !=
+	       -1) {
+		err = target_opts__parse(tg, WHO, c, optarg);
+		if (err) {
+			if (err < 0) {
+				ret = err == -ENOMEM ? EXIT_FAIL : EXIT_USAGE;
+				goto out;
 			}
-			t.o.pid = v;
-			break;
-		case 'c':
-			t.o.cmd = optarg;
-			break;
+			continue;
+		}
+		switch (c) {
 		case 'j':
 			t.o.json = true;
 			break;
@@ -869,9 +663,10 @@ int cmd_trace(int argc, char **argv)
 			t.o.outpath = optarg;
 			break;
 		case 'n':
-			if (parse_u64(optarg, &v) || !v) {
-				fprintf(stderr, "usdtkit trace: bad count '%s'\n", optarg);
-				return EXIT_USAGE;
+			if (target__parse_u64(optarg, &v) || !v) {
+				fprintf(stderr, WHO ": bad count '%s'\n", optarg);
+				ret = EXIT_USAGE;
+				goto out;
 			}
 			t.o.max_events = v;
 			break;
@@ -880,211 +675,126 @@ int cmd_trace(int argc, char **argv)
 
 			t.o.duration = strtod(optarg, &end);
 			if (end == optarg || *end || !(t.o.duration > 0)) {
-				fprintf(stderr, "usdtkit trace: bad duration '%s'\n", optarg);
-				return EXIT_USAGE;
+				fprintf(stderr, WHO ": bad duration '%s'\n", optarg);
+				ret = EXIT_USAGE;
+				goto out;
 			}
 			break;
 		}
 		case 's':
-			if (parse_u64(optarg, &v) || v < 2 || v > MAX_STR_SIZE) {
-				fprintf(stderr, "usdtkit trace: string size must be 2..%d\n",
-					MAX_STR_SIZE);
-				return EXIT_USAGE;
+			if (target__parse_u64(optarg, &v) || v < 2 || v > MAX_STR_SIZE) {
+				fprintf(stderr, WHO ": string size must be 2..%d\n", MAX_STR_SIZE);
+				ret = EXIT_USAGE;
+				goto out;
 			}
 			t.o.str_size = v;
 			break;
 		case 'b':
-			if (parse_u64(optarg, &v) || !v || v > 1024 || (v & (v - 1))) {
+			if (target__parse_u64(optarg, &v) || !v || v > 1024 || (v & (v - 1))) {
 				fprintf(stderr,
-					"usdtkit trace: buffer size must be a power of two, 1..1024 MiB\n");
-				return EXIT_USAGE;
+					WHO ": buffer size must be a power of two, 1..1024 MiB\n");
+				ret = EXIT_USAGE;
+				goto out;
 			}
 			t.o.ring_mb = v;
 			break;
-		case 'A': {
-			void *np = realloc(decls, (ndecls + 1) * sizeof(*decls));
-
-			if (!np) {
-				free(decls);
-				return EXIT_FAIL;
-			}
-			decls = np;
-			decls[ndecls++] = optarg;
-			break;
-		}
-		case 'v':
-			t.o.verbose = true;
-			break;
-		case 'w':
-			t.o.wait = true;
-			break;
 		case 'h':
 			usage(stdout);
-			free(decls);
-			return EXIT_OK;
+			ret = EXIT_OK;
+			goto out;
 		default:
 			usage(stderr);
-			free(decls);
-			return EXIT_USAGE;
+			ret = EXIT_USAGE;
+			goto out;
 		}
 	}
+	ret = EXIT_USAGE;
 	if (optind >= argc) {
-		fprintf(stderr, "usdtkit trace: no PROBE given\n");
+		fprintf(stderr, WHO ": no PROBE given\n");
 		usage(stderr);
-		free(decls);
-		return EXIT_USAGE;
+		goto out;
 	}
-	if (t.o.pid > 0 && t.o.cmd) {
-		fprintf(stderr, "usdtkit trace: -p and -c cannot be combined\n");
-		free(decls);
-		return EXIT_USAGE;
-	}
+	if (target_opts__check(tg, WHO))
+		goto out;
 	if (t.o.json && t.o.format) {
-		fprintf(stderr, "usdtkit trace: --json and --format cannot be combined\n");
-		free(decls);
-		return EXIT_USAGE;
+		fprintf(stderr, WHO ": --json and --format cannot be combined\n");
+		goto out;
 	}
-	if (t.o.wait && t.o.pid <= 0 && !t.o.cmd) {
-		fprintf(stderr, "usdtkit trace: --wait needs -p or -c\n");
-		free(decls);
-		return EXIT_USAGE;
-	}
-	if (t.o.cmd)
-		t.o.wait = true; /* nothing has run yet: runtime providers come later */
-	verbose_print = t.o.verbose;
-	libbpf_set_print(libbpf_print);
+	target__libbpf_print(tg->verbose);
 
-	eo.pid = t.o.pid;
-	eo.verbose = t.o.verbose;
-	if (engine__new(&eo, &t.eng)) {
-		free(decls);
-		return EXIT_FAIL;
-	}
+	ret = EXIT_FAIL;
+	eo.pid = tg->pid;
+	eo.verbose = tg->verbose;
+	if (engine__new(&eo, &t.eng))
+		goto out;
 	for (int i = optind; i < argc; i++) {
 		err = engine__add_probe(t.eng, argv[i]);
 		if (err) {
-			fprintf(stderr,
-				"usdtkit trace: bad PROBE '%s' (want [PATH:]PROVIDER:NAME)\n",
+			fprintf(stderr, WHO ": bad PROBE '%s' (want [PATH:]PROVIDER:NAME)\n",
 				argv[i]);
 			ret = err == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
 			goto out;
 		}
 	}
-	for (size_t i = 0; i < ndecls; i++) {
-		err = engine__add_args_decl(t.eng, decls[i]);
+	for (size_t i = 0; i < tg->ndecls; i++) {
+		err = engine__add_args_decl(t.eng, tg->decls[i]);
 		if (err) {
 			fprintf(stderr,
-				"usdtkit trace: bad --args '%s' (want PROVIDER:NAME=[name:]type,...; "
-				"at most %d)\n",
-				decls[i], FETCH_MAX_ARGS);
+				WHO ": bad --args '%s' (want PROVIDER:NAME=[name:]type,...; "
+				    "at most %d)\n",
+				tg->decls[i], FETCH_MAX_ARGS);
 			ret = EXIT_USAGE;
 			goto out;
 		}
 	}
 	for (size_t i = 0; i < engine__spec_count(t.eng); i++) {
-		const char *spec = engine__spec(t.eng, i, NULL);
-
-		if (t.o.pid <= 0 && !t.o.cmd && strchr(spec, ':') == strrchr(spec, ':')) {
-			fprintf(stderr,
-				"usdtkit trace: PROBE '%s' needs a PATH (PATH:PROVIDER:NAME) or a "
-				"-p/-c target\n",
-				spec);
+		if (!target_opts__probe_ok(tg, WHO, engine__spec(t.eng, i, NULL))) {
 			ret = EXIT_USAGE;
 			goto out;
 		}
 	}
 
-	if (t.o.cmd) {
-		err = wordexp(t.o.cmd, &we, WRDE_NOCMD);
-		if (err || we.we_wordc == 0) {
-			fprintf(stderr, "usdtkit trace: cannot parse command '%s'\n", t.o.cmd);
-			if (!err)
-				wordfree(&we);
-			ret = EXIT_USAGE;
+	if (tg->cmd) {
+		ret = target_cmd__spawn(&tc, tg->cmd, WHO);
+		if (ret)
 			goto out;
-		}
-		have_we = true;
-		exe = which(we.we_wordv[0]);
-		if (!exe) {
-			fprintf(stderr, "usdtkit trace: %s: command not found\n", we.we_wordv[0]);
-			goto out;
-		}
-		engine__add_object(t.eng, exe);
-		add_ldd_objects(t.eng, exe);
-		child = spawn_waiting(we.we_wordv, &go_fd);
-		if (child < 0) {
-			fprintf(stderr, "usdtkit trace: cannot start '%s': %s\n", t.o.cmd,
-				strerror(errno));
-			goto out;
-		}
+		ret = EXIT_FAIL;
+		target_cmd__add_objects(&tc, t.eng);
 		/* the child's pid filters the uprobes; its maps are not scanned until it runs */
-		engine__set_pid(t.eng, child);
+		engine__set_pid(t.eng, tc.pid);
 	}
 
-	err = engine__scan(t.eng, t.o.pid > 0);
-	if (err == -ESRCH) {
-		fprintf(stderr, "usdtkit trace: no process %d\n", t.o.pid);
+	if (target__first_scan(t.eng, tg, WHO))
 		goto out;
-	}
-	if (err < 0) {
-		fprintf(stderr, "usdtkit trace: %s\n", strerror(-err));
-		goto out;
-	}
-	for (size_t i = 0; i < engine__spec_count(t.eng); i++) {
-		size_t m;
-		const char *spec = engine__spec(t.eng, i, &m);
-
-		if (!m && !t.o.wait) {
-			fprintf(stderr, "usdtkit trace: PROBE '%s' matches no probe\n", spec);
-			goto out;
-		}
-		if (!m)
-			fprintf(stderr,
-				"usdtkit trace: PROBE '%s' matches no probe yet; waiting for objects "
-				"loaded later\n",
-				spec);
-	}
 
 	/* records sized exactly for what was found; -p/-c leave room in the locs map */
 	err = add_layout(&t, engine__max_args(t.eng), engine__max_strings(t.eng),
-			 (t.o.pid > 0 || t.o.cmd) ? 4096 : 0, t.o.ring_mb);
+			 (tg->pid > 0 || tg->cmd) ? 4096 : 0, t.o.ring_mb);
 	/*
 	 * -p/-c: a roomy spare loaded now, so that providers found later are
 	 * attached without waiting for a program load while they fire.
 	 */
-	if (!err && (t.o.pid > 0 || t.o.cmd) &&
+	if (!err && (tg->pid > 0 || tg->cmd) &&
 	    (t.layouts[0].max_args < FETCH_MAX_ARGS || t.layouts[0].nslots < 2))
 		err = add_layout(&t, FETCH_MAX_ARGS, 2, 4096,
 				 t.o.ring_mb > 2 ? t.o.ring_mb / 2 : t.o.ring_mb);
 	if (err) {
-		if (err == -EPERM || err == -EACCES)
-			fprintf(stderr, "usdtkit trace: not permitted to load BPF programs: run as "
-					"root or with CAP_BPF and CAP_PERFMON\n");
-		else
-			fprintf(stderr, "usdtkit trace: cannot load BPF program: %s%s\n",
-				strerror(-err), t.o.verbose ? "" : " (-v for details)");
+		target__report_load_error(WHO, err, tg->verbose);
 		goto out;
 	}
 
-	start = now_ns(CLOCK_MONOTONIC);
+	start = target__now_ns(CLOCK_MONOTONIC);
 	err = attach_pending(&t);
-	if (err == -EPERM || err == -EACCES) {
-		fprintf(stderr, "usdtkit trace: not permitted to attach uprobes: run as root or "
-				"with CAP_BPF and CAP_PERFMON\n");
+	if (target__check_attach(WHO, err, engine__loc_count(t.eng)))
 		goto out;
-	}
-	if (err < 0 || (err == 0 && engine__loc_count(t.eng) > 0)) {
-		fprintf(stderr, "usdtkit trace: no probe location could be attached\n");
-		goto out;
-	}
-	if (t.o.verbose)
-		fprintf(stderr, "usdtkit trace: attached %d locations in %.3f ms\n", err,
-			(now_ns(CLOCK_MONOTONIC) - start) / 1e6);
+	if (tg->verbose)
+		fprintf(stderr, WHO ": attached %d locations in %.3f ms\n", err,
+			(target__now_ns(CLOCK_MONOTONIC) - start) / 1e6);
 
 	if (t.o.outpath) {
 		t.out = fopen(t.o.outpath, "we");
 		if (!t.out) {
-			fprintf(stderr, "usdtkit trace: %s: %s\n", t.o.outpath, strerror(errno));
+			fprintf(stderr, WHO ": %s: %s\n", t.o.outpath, strerror(errno));
 			goto out;
 		}
 	} else {
@@ -1092,26 +802,17 @@ int cmd_trace(int argc, char **argv)
 	}
 	setvbuf(t.out, NULL, _IOFBF, 1 << 16);
 	json_writer__init(&t.jw, t.out);
-	t.mono_to_real = now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC);
+	t.mono_to_real = target__now_ns(CLOCK_REALTIME) - target__now_ns(CLOCK_MONOTONIC);
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGPIPE, SIG_IGN);
+	target__catch_signals();
+	if (tg->pid > 0)
+		pidfd = target__pidfd(tg->pid);
+	if (target_cmd__release(&tc, WHO))
+		goto out;
 
-	if (t.o.pid > 0)
-		pidfd = syscall(SYS_pidfd_open, t.o.pid, 0);
-	if (child > 0) {
-		if (write(go_fd, "g", 1) != 1) {
-			fprintf(stderr, "usdtkit trace: cannot start the command\n");
-			goto out;
-		}
-		close(go_fd);
-		go_fd = -1;
-	}
-
-	start = now_ns(CLOCK_MONOTONIC);
+	start = target__now_ns(CLOCK_MONOTONIC);
 	ret = EXIT_OK;
-	while (!t.done && !stop_signal) {
+	while (!t.done && !target__stop_signal()) {
 		bool target_gone = false;
 		uint64_t now;
 
@@ -1119,7 +820,7 @@ int cmd_trace(int argc, char **argv)
 		if (err >= 0 && !t.done)
 			err = ring_buffer__consume(t.rb);
 		if (err < 0 && err != -EINTR && !t.done) {
-			fprintf(stderr, "usdtkit trace: reading events: %s\n", strerror(-err));
+			fprintf(stderr, WHO ": reading events: %s\n", strerror(-err));
 			ret = EXIT_FAIL;
 			break;
 		}
@@ -1130,42 +831,35 @@ int cmd_trace(int argc, char **argv)
 		}
 		if (t.done)
 			break;
-		if (child > 0) {
-			int status;
-
-			if (waitpid(child, &status, WNOHANG) == child) {
-				child = -1;
-				target_gone = true;
-				fprintf(stderr, "usdtkit trace: command exited (%s %d)\n",
-					WIFEXITED(status) ? "status" : "signal",
-					WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-			}
-		} else if (t.o.pid > 0) {
-			struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
-
-			if (pidfd >= 0 ? poll(&pfd, 1, 0) > 0
-				       : kill(t.o.pid, 0) && errno == ESRCH) {
-				target_gone = true;
-				fprintf(stderr, "usdtkit trace: process %d exited\n", t.o.pid);
-			}
+		if (tc.pid > 0) {
+			target_gone = target_cmd__exited(&tc, WHO);
+		} else if (tg->pid > 0 && target__pid_exited(tg->pid, pidfd)) {
+			target_gone = true;
+			fprintf(stderr, WHO ": process %d exited\n", tg->pid);
 		}
 		if (target_gone) {
 			ring_buffer__consume(t.rb); /* what it fired before exiting */
 			break;
 		}
-		now = now_ns(CLOCK_MONOTONIC);
+		now = target__now_ns(CLOCK_MONOTONIC);
 		if (t.o.duration > 0 && now - start >= t.o.duration * 1e9) {
 			ring_buffer__consume(t.rb);
 			break;
 		}
-		if ((t.o.pid > 0 || t.o.cmd) &&
-		    maps_changed(t.o.pid > 0 ? t.o.pid : child, &maps_hash)) {
+		if ((tg->pid > 0 || tc.pid > 0) &&
+		    target__maps_changed(tg->pid > 0 ? tg->pid : tc.pid, &maps_hash)) {
 			if (engine__scan(t.eng, true) > 0)
 				attach_pending(&t);
 		}
 	}
-	fflush(t.out);
 	engine__detach(t.eng);
+	/*
+	 * Records still in the rings (Ctrl-C or --duration between two polls)
+	 * were fired while traced: print them rather than drop them uncounted.
+	 */
+	if (!t.done && !t.out_error)
+		ring_buffer__consume(t.rb);
+	fflush(t.out);
 	for (int i = 0; i < t.nlayouts; i++)
 		lost += read_counter(t.layouts[i].skel, TRACE_CNT_LOST);
 	if (t.o.json && !t.out_error) {
@@ -1177,29 +871,13 @@ int cmd_trace(int argc, char **argv)
 		json__newline(&t.jw);
 		fflush(t.out);
 	}
-	fprintf(stderr, "usdtkit trace: %" PRIu64 " events, %" PRIu64 " lost%s\n", t.events, lost,
+	fprintf(stderr, WHO ": %" PRIu64 " events, %" PRIu64 " lost%s\n", t.events, lost,
 		lost ? " (ring buffer full: try a larger --buffer-size)" : "");
-	for (size_t i = 0; i < engine__spec_count(t.eng); i++) {
-		size_t m;
-		const char *spec = engine__spec(t.eng, i, &m);
-
-		if (!m) {
-			fprintf(stderr, "usdtkit trace: PROBE '%s' matched no probe\n", spec);
-			if (ret == EXIT_OK)
-				ret = EXIT_FAIL;
-		}
-	}
+	if (target__report_unmatched(t.eng, WHO) && ret == EXIT_OK)
+		ret = EXIT_FAIL;
 out:
-	/*
-	 * A child never released reads EOF and exits without running the
-	 * command: reap it. A released one that still runs (-n, -d, Ctrl-C)
-	 * is left running, as a shell leaves a job.
-	 */
-	if (go_fd >= 0) {
-		close(go_fd);
-		if (child > 0)
-			waitpid(child, NULL, 0);
-	}
+	/* a -c command still running when we stop (-n, -d, Ctrl-C) is ended */
+	target_cmd__finish(&tc, WHO);
 	if (pidfd >= 0)
 		close(pidfd);
 	ring_buffer__free(t.rb);
@@ -1209,9 +887,6 @@ out:
 		trace_bpf__destroy(t.layouts[i].skel);
 	if (t.out && t.out != stdout)
 		fclose(t.out);
-	if (have_we)
-		wordfree(&we);
-	free(exe);
-	free(decls);
+	target_opts__free(tg);
 	return ret;
 }

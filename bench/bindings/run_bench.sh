@@ -4,6 +4,8 @@
 # call, in one run. Usage: run_bench.sh BUILD_DIR [SOURCE_DIR]
 set -eu
 BUILD=${1:?usage: run_bench.sh BUILD_DIR [SOURCE_DIR]}
+# Absolute: node's require() reads a relative path as a package name.
+BUILD=$(cd "$BUILD" && pwd)
 SRC=${2:-$(cd "$(dirname "$0")/../.." && pwd)}
 export USDTKIT_LIBRARY="$BUILD/lib/libusdtkit.so"
 export USDTKIT_NODE_ADDON="$BUILD/lib/usdtkit.node"

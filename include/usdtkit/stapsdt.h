@@ -127,6 +127,12 @@ enum usdt_arg_spec_flags {
 	USDT_SPEC_A64_HASH = 1 << 2, /* aarch64 offset written as "#12" */
 	USDT_SPEC_EXPLICIT_ZERO = 1 << 3, /* zero offset written: "0(%rbp)", "sym+0", "[sp, 0]" */
 	USDT_SPEC_SCALE1 = 1 << 4, /* x86 scale 1 written: "(%rax,%rbx,1)" */
+	/*
+	 * CONST of an unsigned 8-byte argument written as an unsigned value
+	 * above INT64_MAX ("8@$18446744073709551615"): imm holds its bit
+	 * pattern (here -1) and the printer writes it unsigned.
+	 */
+	USDT_SPEC_U64 = 1 << 5,
 };
 
 #define USDT_SYMBOL_MAX 256
@@ -168,7 +174,9 @@ struct usdt_parse_error {
  * Parses one argument spec ("-4@-16(%rbp)") of @len bytes. Errors:
  * -EINVAL malformed (missing '@', bad operand, trailing junk),
  * -EDOM size not 1/2/4/8, -ENOENT unknown register, -ERANGE number out of
- * range, -ENAMETOOLONG symbol too long, -ENOTSUP unknown arch.
+ * range (numbers must fit int64_t, except the constant of an unsigned
+ * 8-byte argument, which may go up to UINT64_MAX: see USDT_SPEC_U64),
+ * -ENAMETOOLONG symbol too long, -ENOTSUP unknown arch.
  * Only one spelling of each number and register is accepted (no leading
  * zeros, lower-case hex), so usdt_arg_spec__print() gives back @text exactly.
  */
@@ -184,8 +192,8 @@ USDT_API int usdt_arg_specs__parse(struct usdt_arg_spec *specs, size_t max, cons
 				   enum usdt_arch arch, struct usdt_parse_error *err);
 
 /* Prints @spec back to text; snprintf semantics (returns the full length). */
-USDT_API int usdt_arg_spec__print(const struct usdt_arg_spec *spec, enum usdt_arch arch,
-				  char *buf, size_t size);
+USDT_API int usdt_arg_spec__print(const struct usdt_arg_spec *spec, enum usdt_arch arch, char *buf,
+				  size_t size);
 
 /* Assembler name of a register at a width ("rax", "eax", "w0"), or NULL. */
 USDT_API const char *usdt_reg__name(enum usdt_reg reg, int size, bool high8, enum usdt_arch arch);

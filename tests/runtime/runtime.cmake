@@ -5,6 +5,13 @@ usdtkit_add_test(runtime errors
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_errors.c
   LIBS usdtkit)
 
+find_package(Threads REQUIRED)
+# detect.c compiled in: its internal functions are hidden in libusdtkit.
+usdtkit_add_test(runtime detect
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_detect.c ${CMAKE_SOURCE_DIR}/runtime/detect.c
+  LIBS Threads::Threads)
+target_include_directories(test_runtime_detect PRIVATE ${CMAKE_SOURCE_DIR}/runtime)
+
 usdtkit_add_test(runtime load
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_load.c
   LIBS usdtkit usdtkit_sdt ${CMAKE_DL_LIBS})
@@ -45,3 +52,13 @@ if(TARGET example_c_dynamic)
   add_test(NAME runtime/example_c_dynamic COMMAND example_c_dynamic 5 1)
   set_tests_properties(runtime/example_c_dynamic PROPERTIES TIMEOUT 60 LABELS "runtime")
 endif()
+
+# libusdtkit from outside: usdtkit.pc, a program built with its flags only,
+# no libbpf, nothing exported but usdt_*. An uninstrumented program cannot
+# link the sanitizer build's library: nosanitize.
+add_test(NAME runtime/pkgconfig
+  COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/pkgconfig.sh ${CMAKE_BINARY_DIR} ${CMAKE_C_COMPILER})
+set_tests_properties(runtime/pkgconfig PROPERTIES
+  TIMEOUT 120
+  LABELS "runtime;nosanitize"
+  SKIP_RETURN_CODE 77)

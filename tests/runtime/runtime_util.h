@@ -13,7 +13,7 @@
 /* Runs @cmd through the shell; returns its stdout (malloc'd) and status. */
 static inline char *rt_run(const char *cmd, int *status)
 {
-	FILE *f = popen(cmd, "r");
+	FILE *f = popen(cmd, "re");
 	size_t len = 0, cap = 4096;
 	char *out = malloc(cap);
 	size_t n;
@@ -52,6 +52,24 @@ static inline int rt_have(const char *tool)
 	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", tool);
 	out = rt_run(cmd, &st);
 	free(out);
+	return st == 0;
+}
+
+/*
+ * Whether @cmd (a baseline that needs nothing from usdtkit, such as a
+ * tool run against this shell) succeeds. A tool failing on our objects is
+ * a test failure only when its baseline works: otherwise the environment
+ * is to blame and the test skips. On failure *why gets the output.
+ */
+static inline int rt_baseline_ok(const char *cmd, char **why)
+{
+	int st = -1;
+	char *out = rt_run(cmd, &st);
+
+	if (why)
+		*why = out;
+	else
+		free(out);
 	return st == 0;
 }
 

@@ -108,6 +108,28 @@ static void test_add_probe_errors(void **state)
 	assert_int_equal(errno, EINVAL);
 	assert_null(usdt_provider__add_probe(p, "bad-name", 0, NULL, NULL));
 	assert_int_equal(errno, EINVAL);
+	/*
+	 * What the note writer would also refuse (':' separates provider and
+	 * probe for every tracer, blanks split its text) must fail here first,
+	 * with the documented EINVAL, not at load.
+	 */
+	{
+		const char *const not_identifiers[] = {"a:b", "a b", "a\tb", "a\nb", ":",
+						       " x",  "x ",  "9x",   "x.y",  "é"};
+		const char *const colon_arg[] = {"a:b"};
+
+		for (size_t i = 0; i < sizeof(not_identifiers) / sizeof(not_identifiers[0]); i++) {
+			errno = 0;
+			assert_null(usdt_provider__add_probe(p, not_identifiers[i], 0, NULL, NULL));
+			assert_int_equal(errno, EINVAL);
+			errno = 0;
+			assert_null(usdt_provider__new(not_identifiers[i], NULL));
+			assert_int_equal(errno, EINVAL);
+		}
+		errno = 0;
+		assert_null(usdt_provider__add_probe(p, "x", 1, two, colon_arg));
+		assert_int_equal(errno, EINVAL);
+	}
 	memset(longname, 'p', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
 	assert_null(usdt_provider__add_probe(p, longname, 0, NULL, NULL));

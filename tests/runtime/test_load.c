@@ -3,11 +3,13 @@
  * What load builds, checked in-process and with readelf: the notes and
  * their argument specs, the segments (no W+X page, non-executable stack),
  * dlsym of the stubs, the nop at each probe point for every forced form,
- * the memfd name in /proc/self/maps, and the O_EXCL file fallback that
- * disappears at unload.
+ * the memfd name in /proc/self/maps, the memfd's seals, several providers
+ * (even of one name) loaded side by side, and the O_EXCL file fallback
+ * that disappears at unload.
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -218,6 +220,69 @@ static void test_memfd_name_and_fallback(void **state)
 	usdt_provider__free(p);
 }
 
+/*
+ * The loaded memfd is sealed: nobody (not even this process, through the
+ * fd it could find in /proc) can change the code or notes under ld.so.
+ * And two providers of one name live side by side, each its own object.
+ */
+static void test_sealed_and_several(void **state)
+{
+	const enum usdt_type one[] = {USDT_TYPE_INT64};
+	struct usdt_provider *a = usdt_provider__new("twin", NULL);
+	struct usdt_provider *b = usdt_provider__new("twin", NULL);
+	struct usdt_probe *pa, *pb;
+	struct usdt_notes *na, *nb;
+	int seals, fd;
+	char byte = 0;
+
+	assert_non_null(a);
+	assert_non_null(b);
+	pa = usdt_provider__add_probe(a, "hit", 1, one, NULL);
+	pb = usdt_provider__add_probe(b, "hit", 1, one, NULL);
+	assert_non_null(pa);
+	assert_non_null(pb);
+	assert_int_equal(usdt_provider__load(a), 0);
+	assert_int_equal(usdt_provider__load(b), 0);
+
+	fd = usdt_provider__fd(a);
+	assert_true(fd >= 0);
+	seals = fcntl(fd, F_GET_SEALS);
+	assert_true(seals >= 0);
+	assert_int_equal(seals & (F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL),
+			 F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+	errno = 0;
+	assert_int_equal(pwrite(fd, &byte, 1, 0), -1);
+	assert_int_equal(errno, EPERM);
+	assert_int_equal(ftruncate(fd, 0), -1);
+	assert_int_equal(fcntl(fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+
+	/* Two objects, two fds, two stubs; each reads back as one probe. */
+	assert_true(usdt_provider__fd(b) >= 0);
+	assert_int_not_equal(usdt_provider__fd(b), fd);
+	assert_non_null(usdt_probe__address(pa));
+	assert_non_null(usdt_probe__address(pb));
+	assert_ptr_not_equal(usdt_probe__address(pa), usdt_probe__address(pb));
+	na = usdt_notes__open_fd(fd, NULL);
+	nb = usdt_notes__open_fd(usdt_provider__fd(b), NULL);
+	assert_non_null(na);
+	assert_non_null(nb);
+	assert_int_equal(usdt_notes__count(na), 1);
+	assert_int_equal(usdt_notes__count(nb), 1);
+	assert_string_equal(usdt_notes__get(na, 0)->provider, "twin");
+	assert_string_equal(usdt_notes__get(nb, 0)->provider, "twin");
+	usdt_notes__free(na);
+	usdt_notes__free(nb);
+
+	/* Unloading one leaves the other loaded and firing. */
+	assert_int_equal(usdt_provider__unload(a), 0);
+	assert_null(usdt_probe__address(pa));
+	assert_non_null(usdt_probe__address(pb));
+	usdt_probe__fire(pa, (int64_t)1);
+	usdt_probe__fire(pb, (int64_t)2);
+	usdt_provider__free(a);
+	usdt_provider__free(b);
+}
+
 /* The sdt core reads back what the runtime wrote: notes, metadata, specs. */
 static void test_notes_via_sdt_core(void **state)
 {
@@ -286,7 +351,7 @@ static void test_fallback_removed_at_exit(void **state)
 	pid_t pid;
 	struct stat sb;
 
-	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
@@ -364,6 +429,7 @@ int main(void)
 		cmocka_unit_test(test_memfd_name_and_fallback),
 		cmocka_unit_test(test_notes_via_sdt_core),
 		cmocka_unit_test(test_fallback_removed_at_exit),
+		cmocka_unit_test(test_sealed_and_several),
 		cmocka_unit_test(test_many_probes),
 	};
 

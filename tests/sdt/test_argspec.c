@@ -38,6 +38,7 @@
 #define HASH USDT_SPEC_A64_HASH
 #define ZERO USDT_SPEC_EXPLICIT_ZERO
 #define SC1 USDT_SPEC_SCALE1
+#define U64 USDT_SPEC_U64
 
 struct good {
 	enum usdt_arch arch;
@@ -398,6 +399,19 @@ static const struct good good_specs[] = {
 	  .base_size = 8,
 	  .reloc = USDT_RELOC_A64_LO12,
 	  .symbol = "counter"}},
+	/* unsigned 8-byte constants above INT64_MAX keep their bit pattern */
+	{X64, "8@$18446744073709551615", {.size = 8, .kind = CONST, .imm = -1, .flags = U64}},
+	{X64, "8@$9223372036854775808", {.size = 8, .kind = CONST, .imm = INT64_MIN, .flags = U64}},
+	{X64, "8@$0xffffffffffffffff", {.size = 8, .kind = CONST, .imm = -1, .flags = U64 | HEX}},
+	{X64,
+	 "8f@$0x8000000000000000",
+	 {.size = 8, .is_float = true, .kind = CONST, .imm = INT64_MIN, .flags = U64 | HEX}},
+	{X86, "8@$18446744073709551614", {.size = 8, .kind = CONST, .imm = -2, .flags = U64}},
+	{X64, "8@$9223372036854775807", {.size = 8, .kind = CONST, .imm = INT64_MAX}},
+	{A64, "8@18446744073709551615", {.size = 8, .kind = CONST, .imm = -1, .flags = U64}},
+	{A64,
+	 "8@#0xfffffffffffffff0",
+	 {.size = 8, .kind = CONST, .imm = -16, .flags = U64 | HEX | HASH}},
 	{A64, "4@5", {.size = 4, .kind = CONST, .imm = 5}},
 	{A64, "-4@-1", {.size = 4, .is_signed = true, .kind = CONST, .imm = -1}},
 	{A64, "4@#7", {.size = 4, .kind = CONST, .imm = 7, .flags = HASH}},
@@ -479,7 +493,15 @@ static const struct bad bad_specs[] = {
 	{X64, "8@sym+9223372036854775808(%rip)", -ERANGE, 5},
 	{X64, "8@0x10000000000000000(%rbp)", -ERANGE, 2},
 	{X64, "8@$99999999999999999999", -ERANGE, 3},
-	{X64, "8@$9223372036854775808", -ERANGE, 3},
+	{X64, "8@$18446744073709551616", -ERANGE, 3},
+	{X64, "8@$0x10000000000000000", -ERANGE, 3},
+	{X64, "-8@$9223372036854775808", -ERANGE, 4},
+	{X64, "-8@$18446744073709551615", -ERANGE, 4},
+	{X64, "4@$9223372036854775808", -ERANGE, 3},
+	{X64, "4@$18446744073709551615", -ERANGE, 3},
+	{X64, "1@$0x8000000000000000", -ERANGE, 3},
+	{X64, "8@18446744073709551615(%rbp)", -ERANGE, 2},
+	{X64, "8@$-18446744073709551615", -ERANGE, 3},
 	{X64, "8@$-9223372036854775809", -ERANGE, 3},
 	{X64, "8@%rax ", -EINVAL, 6},
 	{X64, "8@%raxjunk", -ENOENT, 2},
@@ -535,6 +557,10 @@ static const struct bad bad_specs[] = {
 	{A64, "8@[x1, #:lo12:]", -EINVAL, 14},
 	{A64, "8@[x1, #:lo13:a]", -EINVAL, 8},
 	{A64, "8@99999999999999999999", -ERANGE, 2},
+	{A64, "8@18446744073709551616", -ERANGE, 2},
+	{A64, "-8@18446744073709551615", -ERANGE, 3},
+	{A64, "4@#18446744073709551615", -ERANGE, 3},
+	{A64, "8@[x1, 18446744073709551615]", -ERANGE, 7},
 	{A64, "8@5 ", -EINVAL, 3},
 	{A64, "3@x0", -EDOM, 0},
 	{A64, "8@", -EINVAL, 2},
@@ -741,6 +767,41 @@ static void test_print(void **state)
 	assert_int_equal(usdt_arg_spec__print(&spec, X64, buf, sizeof(buf)), -EINVAL);
 	memset(spec.symbol, 'a', sizeof(spec.symbol));
 	spec.base_size = 4;
+	assert_int_equal(usdt_arg_spec__print(&spec, X64, buf, sizeof(buf)), -EINVAL);
+
+	/* The unsigned-constant hint prints the bit pattern unsigned ... */
+	memset(&spec, 0, sizeof(spec));
+	spec.size = 8;
+	spec.kind = CONST;
+	spec.imm = -1;
+	spec.flags = U64;
+	assert_int_equal(usdt_arg_spec__print(&spec, X64, buf, sizeof(buf)), 23);
+	assert_string_equal(buf, "8@$18446744073709551615");
+	assert_int_equal(usdt_arg_spec__print(&spec, A64, buf, sizeof(buf)), 22);
+	assert_string_equal(buf, "8@18446744073709551615");
+	spec.flags = U64 | HEX;
+	spec.imm = INT64_MIN;
+	assert_int_equal(usdt_arg_spec__print(&spec, X64, buf, sizeof(buf)), 21);
+	assert_string_equal(buf, "8@$0x8000000000000000");
+	/* ... and without it the same value is the signed -1 it holds. */
+	spec.flags = 0;
+	spec.imm = -1;
+	assert_int_equal(usdt_arg_spec__print(&spec, X64, buf, sizeof(buf)), 5);
+	assert_string_equal(buf, "8@$-1");
+	/* The hint only where the parser could have set it. */
+	spec.flags = U64;
+	spec.imm = 5; /* fits int64_t: parses without the hint */
+	assert_int_equal(usdt_arg_spec__print(&spec, X64, buf, sizeof(buf)), -EINVAL);
+	spec.imm = -1;
+	spec.is_signed = true;
+	assert_int_equal(usdt_arg_spec__print(&spec, X64, buf, sizeof(buf)), -EINVAL);
+	spec.is_signed = false;
+	spec.size = 4;
+	assert_int_equal(usdt_arg_spec__print(&spec, X64, buf, sizeof(buf)), -EINVAL);
+	spec.size = 8;
+	spec.kind = REG;
+	spec.base = R(AX);
+	spec.base_size = 8;
 	assert_int_equal(usdt_arg_spec__print(&spec, X64, buf, sizeof(buf)), -EINVAL);
 }
 

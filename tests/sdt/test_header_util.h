@@ -68,7 +68,7 @@ static inline int hdr_run(char **out, const char *fmt, ...)
 	if (n < 0 || (size_t)n >= sizeof(cmd) - 6)
 		return -1;
 	strcat(cmd, " 2>&1");
-	f = popen(cmd, "r");
+	f = popen(cmd, "re");
 	if (!f)
 		return -1;
 	for (;;) {

@@ -293,6 +293,63 @@ static void test_multiple_locations(void **state)
 	free(path);
 }
 
+/*
+ * The hand-written operand fixture: every spec of every note parses with
+ * its provider's architecture ("fxa64" carries aarch64 text) and prints
+ * back to the bytes readelf showed; the unsigned 64-bit constants keep
+ * their bit patterns.
+ */
+static void test_asm_operand_specs(void **state)
+{
+	char *path = fixture_path("fx-asm-operands");
+	struct usdt_notes *n = usdt_notes__open_path(path, NULL);
+	size_t notes = 0, specs = 0, u64 = 0;
+
+	assert_non_null(n);
+	for (size_t i = 0; i < usdt_notes__count(n); i++) {
+		const struct usdt_note *note = usdt_notes__get(n, i);
+		enum usdt_arch arch =
+			strcmp(note->provider, "fxa64") ? USDT_ARCH_X86_64 : USDT_ARCH_AARCH64;
+		struct usdt_arg_spec parsed[USDT_MAX_ARGS];
+		struct usdt_parse_error err = {0, NULL};
+		char text[USDT_MAX_ARGS * USDT_SPEC_TEXT_MAX] = "";
+		size_t off = 0;
+		int count = usdt_arg_specs__parse(parsed, USDT_MAX_ARGS, note->args, arch, &err);
+
+		if (count < 0)
+			fail_msg("%s:%s '%s': error %d at %zu: %s", note->provider, note->name,
+				 note->args, count, err.pos, err.msg);
+		for (int j = 0; j < count; j++) {
+			int w = usdt_arg_spec__print(&parsed[j], arch, text + off,
+						     sizeof(text) - off);
+
+			assert_true(w > 0 && (size_t)w < sizeof(text) - off - 1);
+			off += (size_t)w;
+			text[off++] = ' ';
+			text[off] = '\0';
+			if (parsed[j].flags & USDT_SPEC_U64)
+				u64++;
+		}
+		if (off)
+			text[off - 1] = '\0';
+		assert_string_equal(text, note->args);
+		if (!strcmp(note->name, "const_u64")) {
+			assert_int_equal(count, 3);
+			assert_int_equal(parsed[0].imm, -1);
+			assert_int_equal(parsed[1].imm, -1);
+			assert_int_equal((uint64_t)parsed[2].imm, 1ull << 63);
+		}
+		notes++;
+		specs += (size_t)count;
+	}
+	printf("# fx-asm-operands: %zu notes, %zu specs, %zu unsigned 64-bit constants\n", notes,
+	       specs, u64);
+	assert_true(notes >= 16);
+	assert_int_equal(u64, 3);
+	usdt_notes__free(n);
+	free(path);
+}
+
 /* open_path, open_fd and open_mem (unaligned copy) see the same notes. */
 static void test_open_variants_agree(void **state)
 {
@@ -777,6 +834,7 @@ int main(void)
 		cmocka_unit_test(test_other_fixtures_match_readelf),
 		cmocka_unit_test(test_system_objects_match_readelf),
 		cmocka_unit_test(test_multiple_locations),
+		cmocka_unit_test(test_asm_operand_specs),
 		cmocka_unit_test(test_open_variants_agree),
 		cmocka_unit_test(test_symbols),
 		cmocka_unit_test(test_object_kinds),

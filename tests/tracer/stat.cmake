@@ -13,9 +13,10 @@ set_target_properties(stat_fixture_lib PROPERTIES
 
 foreach(group counts hist latency targets usage)
   usdtkit_add_test(tracer stat_${group}
-    SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_stat.c ${CMAKE_CURRENT_LIST_DIR}/test_stat_util.c
+    SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_stat.c ${CMAKE_CURRENT_LIST_DIR}/tracer_test_util.c
     ARGS ${group}
-    DEPENDS usdtkit_cli stat_fixture stat_fixture_lib
+    DEPENDS usdtkit_cli stat_fixture stat_fixture_lib trace_fixture_trace_operands
+      trace_fixture_trace_doubles
     TIMEOUT 300)
 endforeach()
 
@@ -23,9 +24,10 @@ endforeach()
 # without uprobe_multi), forced by the environment.
 foreach(group counts latency)
   usdtkit_add_test(tracer stat_${group}_perf
-    SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_stat.c ${CMAKE_CURRENT_LIST_DIR}/test_stat_util.c
+    SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_stat.c ${CMAKE_CURRENT_LIST_DIR}/tracer_test_util.c
     ARGS ${group}
-    DEPENDS usdtkit_cli stat_fixture stat_fixture_lib
+    DEPENDS usdtkit_cli stat_fixture stat_fixture_lib trace_fixture_trace_operands
+      trace_fixture_trace_doubles
     TIMEOUT 300)
   set_property(TEST tracer/stat_${group}_perf APPEND PROPERTY ENVIRONMENT
                USDTKIT_NO_UPROBE_MULTI=1)

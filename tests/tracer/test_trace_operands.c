@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-#include "test_trace_util.h"
+#include "tracer_test_util.h"
 
 #define REGS_LINE                                                                            \
 	" ops:regs arg0=1234605616436508552 arg1=-10 arg2=43981 arg3=-128 arg4=119 arg5=-5 " \
@@ -202,6 +202,82 @@ static void path_target(void **state)
 	tt_cleanup(&f);
 }
 
+/*
+ * Two PROBEs naming the same PATH: the object is scanned once for both,
+ * and each PROBE selects its own probe (the second used to match nothing).
+ */
+static void shared_path(void **state)
+{
+	char *fix[] = {(char *)tt_fixture("trace_operands"), "400", NULL};
+	char regs[4200], str[4200];
+	char *argv[] = {
+		(char *)tt_usdtkit(), "trace", regs, str, "--args", STR_DECL, "-n", "6", NULL};
+	struct tt_proc f, p;
+	char *out;
+
+	snprintf(regs, sizeof(regs), "%s:ops:regs", tt_fixture("trace_operands"));
+	snprintf(str, sizeof(str), "%s:ops:str", tt_fixture("trace_operands"));
+	assert_int_equal(tt_start(&f, fix), 0);
+	if (tt_run(&p, argv, 30000) != 0)
+		tt_dump(&p, "shared path");
+	assert_int_equal(p.status, 0);
+	out = tt_read(p.out_path);
+	assert_true(tt_count_lines(out, REGS_LINE) >= 2);
+	assert_true(tt_count_lines(out, STR_LINE) >= 2);
+	assert_int_equal(tt_count_lines(out, " ops:mem "), 0);
+	assert_int_equal(tt_count_lines(out, " ops:"), 6);
+	free(out);
+	tt_cleanup(&p);
+	tt_cleanup(&f);
+}
+
+/*
+ * Doubles print with the fewest digits that read back as the same value
+ * (0.1, not 0.10000000000000001), in text, JSON and --format alike.
+ */
+static void doubles_shortest(void **state)
+{
+	static const char *const modes[][2] = {
+		{NULL, " dbl:vals a=1.5 b=0.1 c=2.115156\n"},
+		{"-j", "\"args\":{\"a\":1.5,\"b\":0.1,\"c\":2.115156}}\n"},
+		{"-f", "\n1.5|0.1|2.115156\n"},
+	};
+	char dcmd[4200];
+
+	snprintf(dcmd, sizeof(dcmd), "%s 1", tt_fixture("trace_doubles"));
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		char *argv[] = {(char *)tt_usdtkit(),
+				"trace",
+				"-c",
+				dcmd,
+				"dbl:vals",
+				"--args",
+				"dbl:vals=a:f64,b:f64,c:f64",
+				(char *)modes[i][0],
+				"{a}|{b}|{c}",
+				NULL};
+		struct tt_proc p;
+		char *out, *line;
+
+		if (!modes[i][0])
+			argv[7] = NULL;
+		else if (strcmp(modes[i][0], "-f"))
+			argv[8] = NULL;
+		assert_int_equal(tt_run(&p, argv, 30000), 0);
+		out = tt_read(p.out_path);
+		/* -f: the whole line (a newline is put before the first) */
+		line = malloc(strlen(out) + 2);
+		assert_non_null(line);
+		sprintf(line, "\n%s", out);
+		if (!strstr(line, modes[i][1]))
+			tt_dump(&p, "doubles");
+		assert_non_null(strstr(line, modes[i][1]));
+		free(line);
+		free(out);
+		tt_cleanup(&p);
+	}
+}
+
 static void exit_statuses(void **state)
 {
 	char probe[4200];
@@ -250,6 +326,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(operands_text),	 cmocka_unit_test(operands_json),
 		cmocka_unit_test(format_and_truncation), cmocka_unit_test(path_target),
+		cmocka_unit_test(shared_path),		 cmocka_unit_test(doubles_shortest),
 		cmocka_unit_test(exit_statuses),
 	};
 	int rc;

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "test_trace_util.h"
+#include "tracer_test_util.h"
 
 /* Counts lines "rtp:req path="/index.html" size=512+i ratio=0.5 code=-i". */
 static int count_good(const char *out, int max)

@@ -4,7 +4,8 @@
  * when it exits, and picks up a library it dlopen()s after attach; a semaphore-guarded probe sees its semaphore on while
  * traced and off after usdtkit exits (the kernel's ref_ctr_offset); 8
  * threads firing 100 000 probes each arrive complete, or every loss is
- * reported (events + lost == fires).
+ * reported (events + lost == fires); a -c command still running when
+ * usdtkit stops is ended and reaped.
  */
 #include <errno.h>
 #include <limits.h>
@@ -20,7 +21,7 @@
 
 #include <cmocka.h>
 
-#include "test_trace_util.h"
+#include "tracer_test_util.h"
 
 /* Waits until @pid runs @exe (the fork in tt_start has exec'd). */
 static bool wait_exec(pid_t pid, const char *exe)
@@ -164,13 +165,72 @@ static void dlopen_late(void **state)
 	tt_cleanup(&f);
 }
 
+/* Pid written by the -c command's shell into @path (it then execs the fixture). */
+static pid_t read_pid_file(const char *path)
+{
+	char *s = tt_read(path);
+	pid_t pid = atoi(s);
+
+	free(s);
+	return pid;
+}
+
+static bool alive(pid_t pid)
+{
+	return pid > 0 && (kill(pid, 0) == 0 || errno != ESRCH);
+}
+
+/*
+ * When usdtkit stops before its -c command (-n here), it ends the command
+ * (SIGTERM, then SIGKILL if that is ignored), reaps it and says so.
+ */
+static void command_stopped(void **state)
+{
+	static const char *const traps[] = {"", "trap \"\" TERM; "};
+	char cmd[4400], pidfile[] = "/tmp/usdtkit-tt-pid-XXXXXX";
+	char *argv[] = {(char *)tt_usdtkit(), "trace", "-c", cmd, "ops:regs", "-n", "3", NULL};
+	int fd = mkstemp(pidfile);
+
+	assert_true(fd >= 0);
+	close(fd);
+	for (int i = 0; i < 2; i++) {
+		struct tt_proc p;
+		bool left;
+		pid_t pid;
+		char *err;
+
+		/* the shell execs the fixture: its pid is the command's pid */
+		snprintf(cmd, sizeof(cmd), "sh -c '%secho $$ > %s; exec %s 400'", traps[i], pidfile,
+			 tt_fixture("trace_operands"));
+		if (tt_run(&p, argv, 30000) != 0)
+			tt_dump(&p, "trace -c -n");
+		assert_int_equal(p.status, 0);
+		pid = read_pid_file(pidfile);
+		err = tt_read(p.err_path);
+		left = alive(pid);
+		if (left) {
+			tt_dump(&p, "command left running");
+			kill(pid, SIGKILL);
+		}
+		assert_true(pid > 0);
+		assert_false(left);
+		assert_non_null(strstr(err, "stopping the command"));
+		assert_non_null(strstr(err, i ? "command stopped (signal 9)"
+					      : "command stopped (signal 15)"));
+		if (i)
+			assert_non_null(strstr(err, "SIGKILL"));
+		free(err);
+		tt_cleanup(&p);
+	}
+	unlink(pidfile);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(pid_exit),
-		cmocka_unit_test(semaphore),
-		cmocka_unit_test(threads_no_loss),
-		cmocka_unit_test(dlopen_late),
+		cmocka_unit_test(pid_exit),	   cmocka_unit_test(semaphore),
+		cmocka_unit_test(threads_no_loss), cmocka_unit_test(dlopen_late),
+		cmocka_unit_test(command_stopped),
 	};
 	int rc;
 

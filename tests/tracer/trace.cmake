@@ -19,6 +19,7 @@ endfunction()
 enable_language(ASM)
 usdtkit_trace_fixture(trace_operands SOURCES ${CMAKE_CURRENT_LIST_DIR}/fixtures/trace_operands.S)
 usdtkit_trace_fixture(trace_sema SOURCES ${CMAKE_CURRENT_LIST_DIR}/fixtures/trace_sema.c)
+usdtkit_trace_fixture(trace_doubles SOURCES ${CMAKE_CURRENT_LIST_DIR}/fixtures/trace_doubles.c)
 usdtkit_trace_fixture(trace_threads SOURCES ${CMAKE_CURRENT_LIST_DIR}/fixtures/trace_threads.c
   LIBS pthread)
 
@@ -30,8 +31,9 @@ set_target_properties(trace_fixture_dlib PROPERTIES
   LIBRARY_OUTPUT_DIRECTORY ${USDTKIT_TRACE_FIXTURES})
 
 set(trace_test_deps usdtkit_cli trace_fixture_trace_operands trace_fixture_trace_sema
+  trace_fixture_trace_doubles
   trace_fixture_trace_threads trace_fixture_trace_dlopen trace_fixture_dlib)
-set(trace_util ${CMAKE_CURRENT_LIST_DIR}/test_trace_util.c)
+set(trace_util ${CMAKE_CURRENT_LIST_DIR}/tracer_test_util.c)
 
 usdtkit_add_test(tracer trace_operands
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_trace_operands.c ${trace_util}

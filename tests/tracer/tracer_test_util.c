@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Helpers of the `usdtkit stat` integration tests (see test_stat_util.h). */
+/* Helpers of the `usdtkit trace` and `usdtkit stat` integration tests (see tracer_test_util.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
@@ -14,72 +14,48 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "test_stat_util.h"
+#include "tracer_test_util.h"
 
-static char usdtkit_path[4096], fixture_path[4096];
-
-const char *st_usdtkit(void)
+/* Paths are interned: callers keep them in argv arrays for the whole test. */
+static const char *build_path(const char *rel)
 {
+	static char *paths[64];
 	const char *dir = getenv("USDTKIT_BUILD_DIR");
+	char buf[4096];
+	size_t i;
 
-	snprintf(usdtkit_path, sizeof(usdtkit_path), "%s/bin/usdtkit", dir ? dir : ".");
-	if (access(usdtkit_path, X_OK)) {
-		fprintf(stderr, "usdtkit binary not found at %s\n", usdtkit_path);
+	snprintf(buf, sizeof(buf), "%s/%s", dir ? dir : ".", rel);
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]) && paths[i]; i++)
+		if (!strcmp(paths[i], buf))
+			return paths[i];
+	if (i == sizeof(paths) / sizeof(paths[0]))
+		abort();
+	paths[i] = strdup(buf);
+	if (!paths[i])
+		abort();
+	return paths[i];
+}
+
+const char *tt_usdtkit(void)
+{
+	const char *p = build_path("bin/usdtkit");
+
+	if (access(p, X_OK)) {
+		fprintf(stderr, "usdtkit binary not found at %s\n", p);
 		return NULL;
 	}
-	return usdtkit_path;
+	return p;
 }
 
-const char *st_fixture_built(void)
+const char *tt_fixture(const char *name)
 {
-	static char path[4096];
-	const char *dir = getenv("USDTKIT_BUILD_DIR");
+	char rel[256];
 
-	snprintf(path, sizeof(path), "%s/tests/tracer/stat_fixtures/stat_fixture", dir ? dir : ".");
-	return path;
+	snprintf(rel, sizeof(rel), "tests/tracer/fixtures/%s", name);
+	return build_path(rel);
 }
 
-static pid_t copier;
-
-static void remove_copy(void)
-{
-	if (getpid() == copier && fixture_path[0])
-		unlink(fixture_path);
-}
-
-/*
- * A PATH target traces every process running that file, so tests running
- * in parallel would count each other's hits: each test process works on
- * its own copy of the fixture (another inode, other uprobes).
- */
-const char *st_fixture(void)
-{
-	char buf[65536];
-	ssize_t n;
-	int in, out;
-
-	if (fixture_path[0])
-		return fixture_path;
-	snprintf(fixture_path, sizeof(fixture_path), "/tmp/usdtkit-st-fixture-XXXXXX");
-	out = mkostemp(fixture_path, O_CLOEXEC);
-	in = open(st_fixture_built(), O_RDONLY | O_CLOEXEC);
-	if (out < 0 || in < 0) {
-		fprintf(stderr, "cannot copy the fixture %s: %s\n", st_fixture_built(),
-			strerror(errno));
-		abort();
-	}
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, n) != n)
-			abort();
-	if (n < 0 || fchmod(out, 0755) || close(out))
-		abort();
-	close(in);
-	copier = getpid();
-	atexit(remove_copy);
-	return fixture_path;
-}
-
-int st_bpf_permitted(void)
+int tt_bpf_permitted(void)
 {
 	union bpf_attr attr;
 	int fd;
@@ -94,24 +70,24 @@ int st_bpf_permitted(void)
 		printf("SKIP: BPF is not permitted here (bpf(): %s); run as root or with "
 		       "CAP_BPF+CAP_PERFMON\n",
 		       strerror(errno));
-		return ST_SKIP;
+		return TT_SKIP;
 	}
 	close(fd);
 	if (access("/sys/bus/event_source/devices/uprobe/type", R_OK)) {
 		printf("SKIP: the kernel has no uprobe PMU\n");
-		return ST_SKIP;
+		return TT_SKIP;
 	}
 	return 0;
 }
 
-int st_start(struct st_proc *p, char *const argv[])
+int tt_start(struct tt_proc *p, char *const argv[])
 {
 	int out, err;
 
 	memset(p, 0, sizeof(*p));
 	p->status = -1;
-	strcpy(p->out_path, "/tmp/usdtkit-st-out-XXXXXX");
-	strcpy(p->err_path, "/tmp/usdtkit-st-err-XXXXXX");
+	strcpy(p->out_path, "/tmp/usdtkit-tt-out-XXXXXX");
+	strcpy(p->err_path, "/tmp/usdtkit-tt-err-XXXXXX");
 	out = mkostemp(p->out_path, O_CLOEXEC);
 	err = mkostemp(p->err_path, O_CLOEXEC);
 	if (out < 0 || err < 0) {
@@ -147,7 +123,7 @@ static int decode(int st)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-int st_wait(struct st_proc *p, int timeout_ms)
+int tt_wait(struct tt_proc *p, int timeout_ms)
 {
 	struct timespec ts = {0, 5 * 1000 * 1000};
 	int st;
@@ -155,7 +131,9 @@ int st_wait(struct st_proc *p, int timeout_ms)
 	if (p->status >= 0 || p->pid <= 0)
 		return p->status;
 	for (int waited = 0;; waited += 5) {
-		if (waitpid(p->pid, &st, WNOHANG) == p->pid) {
+		pid_t r = waitpid(p->pid, &st, WNOHANG);
+
+		if (r == p->pid) {
 			p->status = decode(st);
 			return p->status;
 		}
@@ -170,7 +148,13 @@ int st_wait(struct st_proc *p, int timeout_ms)
 	return -ETIMEDOUT;
 }
 
-void st_cleanup(struct st_proc *p)
+void tt_signal(struct tt_proc *p, int sig)
+{
+	if (p->pid > 0 && p->status < 0)
+		kill(p->pid, sig);
+}
+
+void tt_cleanup(struct tt_proc *p)
 {
 	if (p->pid > 0 && p->status < 0) {
 		kill(p->pid, SIGKILL);
@@ -184,15 +168,24 @@ void st_cleanup(struct st_proc *p)
 	p->out_path[0] = p->err_path[0] = 0;
 }
 
-char *st_read(const char *path)
+int tt_run(struct tt_proc *p, char *const argv[], int timeout_ms)
+{
+	int err = tt_start(p, argv);
+
+	return err ? err : tt_wait(p, timeout_ms);
+}
+
+char *tt_read(const char *path)
 {
 	FILE *f = fopen(path, "re");
-	size_t len = 0, cap = 4096, n;
+	size_t len = 0, cap = 4096;
 	char *buf = malloc(cap + 1);
 
 	if (!buf)
 		abort();
 	if (f) {
+		size_t n;
+
 		while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
 			len += n;
 			if (len == cap) {
@@ -208,12 +201,12 @@ char *st_read(const char *path)
 	return buf;
 }
 
-bool st_wait_for(const char *path, const char *needle, int timeout_ms)
+bool tt_wait_for(const char *path, const char *needle, int timeout_ms)
 {
 	struct timespec ts = {0, 10 * 1000 * 1000};
 
 	for (int waited = 0; waited <= timeout_ms; waited += 10) {
-		char *s = st_read(path);
+		char *s = tt_read(path);
 		bool found = strstr(s, needle) != NULL;
 
 		free(s);
@@ -224,9 +217,24 @@ bool st_wait_for(const char *path, const char *needle, int timeout_ms)
 	return false;
 }
 
-void st_dump(const struct st_proc *p, const char *what)
+size_t tt_count_lines(const char *s, const char *needle)
 {
-	char *out = st_read(p->out_path), *err = st_read(p->err_path);
+	size_t n = 0;
+
+	while (*s) {
+		const char *nl = strchrnul(s, '\n');
+		const char *hit = strstr(s, needle);
+
+		if (hit && hit < nl)
+			n++;
+		s = *nl ? nl + 1 : nl;
+	}
+	return n;
+}
+
+void tt_dump(const struct tt_proc *p, const char *what)
+{
+	char *out = tt_read(p->out_path), *err = tt_read(p->err_path);
 
 	fprintf(stderr, "--- %s (status %d) stdout:\n%.6000s\n--- stderr:\n%.4000s\n", what,
 		p->status, out, err);
@@ -234,47 +242,96 @@ void st_dump(const struct st_proc *p, const char *what)
 	free(err);
 }
 
-char *st_stat_around(const char *mode, int *status, pid_t *fixture_pid, ...)
+/* --- the stat fixture and `usdtkit stat` runs --- */
+
+static char fixture_path[4096];
+
+const char *tt_stat_fixture_built(void)
+{
+	return build_path("tests/tracer/stat_fixtures/stat_fixture");
+}
+
+static pid_t copier;
+
+static void remove_copy(void)
+{
+	if (getpid() == copier && fixture_path[0])
+		unlink(fixture_path);
+}
+
+/*
+ * A PATH target traces every process running that file, so tests running
+ * in parallel would count each other's hits: each test process works on
+ * its own copy of the fixture (another inode, other uprobes).
+ */
+const char *tt_stat_fixture(void)
+{
+	char buf[65536];
+	ssize_t n;
+	int in, out;
+
+	if (fixture_path[0])
+		return fixture_path;
+	snprintf(fixture_path, sizeof(fixture_path), "/tmp/usdtkit-st-fixture-XXXXXX");
+	out = mkostemp(fixture_path, O_CLOEXEC);
+	in = open(tt_stat_fixture_built(), O_RDONLY | O_CLOEXEC);
+	if (out < 0 || in < 0) {
+		fprintf(stderr, "cannot copy the fixture %s: %s\n", tt_stat_fixture_built(),
+			strerror(errno));
+		abort();
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, n) != n)
+			abort();
+	if (n < 0 || fchmod(out, 0755) || close(out))
+		abort();
+	close(in);
+	copier = getpid();
+	atexit(remove_copy);
+	return fixture_path;
+}
+
+char *tt_stat_around(const char *mode, int *status, pid_t *fixture_pid, ...)
 {
 	char *argv[64], *fargv[3], *out = NULL;
-	struct st_proc stat, fix;
+	struct tt_proc stat, fix;
 	size_t n = 0;
 	va_list ap;
 
-	argv[n++] = (char *)st_usdtkit();
+	argv[n++] = (char *)tt_usdtkit();
 	argv[n++] = "stat";
 	va_start(ap, fixture_pid);
 	for (const char *a; (a = va_arg(ap, const char *)) && n < 62;)
 		argv[n++] = (char *)a;
 	va_end(ap);
 	argv[n] = NULL;
-	if (!argv[0] || st_start(&stat, argv))
+	if (!argv[0] || tt_start(&stat, argv))
 		return NULL;
-	if (!st_wait_for(stat.err_path, "attached", 30000)) {
-		st_wait(&stat, 100);
-		st_dump(&stat, "usdtkit stat did not attach");
+	if (!tt_wait_for(stat.err_path, "attached", 30000)) {
+		tt_wait(&stat, 100);
+		tt_dump(&stat, "usdtkit stat did not attach");
 		goto out;
 	}
-	fargv[0] = (char *)st_fixture();
+	fargv[0] = (char *)tt_stat_fixture();
 	fargv[1] = (char *)mode;
 	fargv[2] = NULL;
-	if (st_start(&fix, fargv))
+	if (tt_start(&fix, fargv))
 		goto out;
 	if (fixture_pid)
 		*fixture_pid = fix.pid;
-	if (st_wait(&fix, 60000) != 0) {
-		st_dump(&fix, "fixture failed");
-		st_cleanup(&fix);
+	if (tt_wait(&fix, 60000) != 0) {
+		tt_dump(&fix, "fixture failed");
+		tt_cleanup(&fix);
 		goto out;
 	}
-	st_cleanup(&fix);
+	tt_cleanup(&fix);
 	kill(stat.pid, SIGINT);
-	*status = st_wait(&stat, 30000);
-	out = st_read(stat.out_path);
+	*status = tt_wait(&stat, 30000);
+	out = tt_read(stat.out_path);
 	if (*status != 0)
-		st_dump(&stat, "usdtkit stat");
+		tt_dump(&stat, "usdtkit stat");
 out:
-	st_cleanup(&stat);
+	tt_cleanup(&stat);
 	return out;
 }
 
@@ -360,9 +417,9 @@ static char *parse_string(struct parser *p)
 	return out;
 }
 
-static bool parse_value(struct parser *p, struct st_json *v);
+static bool parse_value(struct parser *p, struct tt_json *v);
 
-static bool parse_items(struct parser *p, struct st_json *v, char close, bool keyed)
+static bool parse_items(struct parser *p, struct tt_json *v, char close, bool keyed)
 {
 	size_t cap = 0;
 
@@ -373,7 +430,7 @@ static bool parse_items(struct parser *p, struct st_json *v, char close, bool ke
 		return true;
 	}
 	for (;;) {
-		struct st_json item = {0};
+		struct tt_json item = {0};
 
 		skip_ws(p);
 		if (keyed) {
@@ -410,7 +467,7 @@ static bool parse_items(struct parser *p, struct st_json *v, char close, bool ke
 	}
 }
 
-static void free_items(struct st_json *v)
+static void free_items(struct tt_json *v)
 {
 	for (size_t i = 0; i < v->n; i++) {
 		free(v->items[i].key);
@@ -422,7 +479,7 @@ static void free_items(struct st_json *v)
 	v->n = 0;
 }
 
-static bool parse_value(struct parser *p, struct st_json *v)
+static bool parse_value(struct parser *p, struct tt_json *v)
 {
 	bool ok = false;
 
@@ -490,10 +547,10 @@ static bool parse_value(struct parser *p, struct st_json *v)
 	return ok;
 }
 
-struct st_json *st_json_parse(const char *s, const char **end)
+struct tt_json *tt_json_parse(const char *s, const char **end)
 {
 	struct parser p = {.s = s};
-	struct st_json *v = calloc(1, sizeof(*v));
+	struct tt_json *v = calloc(1, sizeof(*v));
 
 	if (!v)
 		abort();
@@ -507,7 +564,7 @@ struct st_json *st_json_parse(const char *s, const char **end)
 	return v;
 }
 
-void st_json_free(struct st_json *v)
+void tt_json_free(struct tt_json *v)
 {
 	if (!v)
 		return;
@@ -516,7 +573,7 @@ void st_json_free(struct st_json *v)
 	free(v);
 }
 
-const struct st_json *st_json_get(const struct st_json *obj, const char *key)
+const struct tt_json *tt_json_get(const struct tt_json *obj, const char *key)
 {
 	if (!obj || obj->type != SJ_OBJ)
 		return NULL;
@@ -526,14 +583,14 @@ const struct st_json *st_json_get(const struct st_json *obj, const char *key)
 	return NULL;
 }
 
-const struct st_json *st_json_probe(const struct st_json *rec, const char *name)
+const struct tt_json *tt_json_probe(const struct tt_json *rec, const char *name)
 {
-	const struct st_json *probes = st_json_get(rec, "probes");
+	const struct tt_json *probes = tt_json_get(rec, "probes");
 
 	if (!probes || probes->type != SJ_ARR)
 		return NULL;
 	for (size_t i = 0; i < probes->n; i++) {
-		const struct st_json *n = st_json_get(&probes->items[i], "name");
+		const struct tt_json *n = tt_json_get(&probes->items[i], "name");
 
 		if (n && n->type == SJ_STR && !strcmp(n->str, name))
 			return &probes->items[i];
@@ -541,9 +598,9 @@ const struct st_json *st_json_probe(const struct st_json *rec, const char *name)
 	return NULL;
 }
 
-int64_t st_json_int(const struct st_json *obj, const char *key)
+int64_t tt_json_int(const struct tt_json *obj, const char *key)
 {
-	const struct st_json *v = st_json_get(obj, key);
+	const struct tt_json *v = tt_json_get(obj, key);
 
 	if (!v || v->type != SJ_NUM || !v->is_int) {
 		fprintf(stderr, "JSON member '%s' missing or not an integer\n", key);
@@ -552,22 +609,22 @@ int64_t st_json_int(const struct st_json *obj, const char *key)
 	return v->i;
 }
 
-size_t st_json_lines(const char *text, struct st_json **out, size_t max)
+size_t tt_json_lines(const char *text, struct tt_json **out, size_t max)
 {
 	size_t n = 0;
 
 	while (*text && n < max) {
 		const char *nl = strchrnul(text, '\n'), *end;
-		struct st_json *v;
+		struct tt_json *v;
 
 		if (nl == text) {
 			text++;
 			continue;
 		}
-		v = st_json_parse(text, &end);
+		v = tt_json_parse(text, &end);
 		if (!v || end != nl) {
 			fprintf(stderr, "not a JSON line: %.*s\n", (int)(nl - text), text);
-			st_json_free(v);
+			tt_json_free(v);
 			return n;
 		}
 		out[n++] = v;
