@@ -70,23 +70,6 @@ static const char *const reg_names[6][4] = {
 	{"cl", "cx", "ecx", "rcx"},  {"r8b", "r8w", "r8d", "r8"}, {"r9b", "r9w", "r9d", "r9"},
 };
 
-static int type_size(enum usdt_type t)
-{
-	switch (t) {
-	case USDT_TYPE_INT8:
-	case USDT_TYPE_UINT8:
-		return 1;
-	case USDT_TYPE_INT16:
-	case USDT_TYPE_UINT16:
-		return 2;
-	case USDT_TYPE_INT32:
-	case USDT_TYPE_UINT32:
-		return 4;
-	default:
-		return 8;
-	}
-}
-
 static bool type_signed(enum usdt_type t)
 {
 	return t == USDT_TYPE_INT8 || t == USDT_TYPE_INT16 || t == USDT_TYPE_INT32 ||
@@ -121,7 +104,8 @@ int usdt_image__arg_specs(const struct usdt_probe *probe, char *buf, size_t size
 	if (size)
 		buf[0] = '\0';
 	for (int i = 0; i < probe->argc; i++) {
-		int sz = type_size(probe->types[i]);
+		/* types were validated by add_probe: 1, 2, 4 or 8 */
+		int sz = usdt_type__size(probe->types[i]);
 		const char *sign = type_signed(probe->types[i]) ? "-" : "";
 		const char *sep = i ? " " : "";
 

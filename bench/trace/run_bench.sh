@@ -27,15 +27,47 @@ wait_for() {
 # Per-fire cost of the loop while TRACER_CMD runs; prints ns/fire.
 untraced=$("$LOOP" "$FIRES")
 
-"$USDTKIT" trace -v "$LOOP:bench:fire" --args 'bench:fire=i:i64,s:str' -o "$TMP/u.out" \
-	2>"$TMP/u.err" &
-upid=$!
-wait_for "$TMP/u.err" "attached"
-usdtkit_ns=$("$LOOP" "$FIRES")
-sleep 0.5
-kill -INT $upid; wait $upid || true
-usdtkit_events=$(grep -o '[0-9]* events' "$TMP/u.err" | cut -d' ' -f1)
-usdtkit_lost=$(grep -o '[0-9]* lost' "$TMP/u.err" | cut -d' ' -f1)
+# One round of usdtkit trace: attach, fire, detach. Prints "wall cpu".
+usdtkit_round() {
+	"$USDTKIT" trace -v "$LOOP:bench:fire" --args 'bench:fire=i:i64,s:str' -o "$TMP/u.out" \
+		2>"$TMP/u.err" &
+	local upid=$!
+	wait_for "$TMP/u.err" "attached"
+	"$LOOP" "$FIRES"
+	sleep 0.5
+	kill -INT $upid
+	wait $upid || true
+}
+
+# One round of bpftrace count(). Prints "wall cpu".
+bt_count_round() {
+	bpftrace -e "usdt:$LOOP:bench:fire { @c = count(); }" >"$TMP/c.out" 2>"$TMP/c.err" &
+	local bpid=$!
+	wait_for "$TMP/c.out" "Attaching"
+	sleep 1
+	"$LOOP" "$FIRES"
+	kill -INT $bpid
+	wait $bpid || true
+}
+
+# best "w c" "w c" ...: the lowest wall and the lowest cpu figure. A run on a
+# shared VM only ever gets slower from interference, so best-of-N is the
+# figure that compares the tools rather than the neighbours.
+best() { printf '%s\n' "$@" | awk 'NR==1||$1<w{w=$1} NR==1||$2<c{c=$2} END{printf "%.2f %.2f", w, c}'; }
+
+# The two tools the 1.3x target compares run in alternating rounds, so both
+# see the same machine; ROUNDS of each (default 3), best of each reported.
+ROUNDS=${ROUNDS:-3}
+u_runs=() c_runs=()
+for ((r = 0; r < ROUNDS; r++)); do
+	u_runs+=("$(usdtkit_round)")
+	usdtkit_events=$(grep -o '[0-9]* events' "$TMP/u.err" | cut -d' ' -f1)
+	usdtkit_lost=$(grep -o '[0-9]* lost' "$TMP/u.err" | cut -d' ' -f1)
+	if ((have_bpftrace)); then
+		c_runs+=("$(bt_count_round)")
+	fi
+done
+usdtkit_ns=$(best "${u_runs[@]}")
 sample=$(head -1 "$TMP/u.out")
 
 bt_printf=NA bt_count=NA
@@ -47,13 +79,7 @@ if ((have_bpftrace)); then
 	sleep 1
 	bt_printf=$("$LOOP" "$BT_FIRES")
 	kill -INT $bpid; wait $bpid || true
-
-	bpftrace -e "usdt:$LOOP:bench:fire { @c = count(); }" >"$TMP/c.out" 2>"$TMP/c.err" &
-	bpid=$!
-	wait_for "$TMP/c.out" "Attaching"
-	sleep 1
-	bt_count=$("$LOOP" "$FIRES")
-	kill -INT $bpid; wait $bpid || true
+	bt_count=$(best "${c_runs[@]}")
 fi
 
 # Losses over LOSS_FIRES fires at full speed, events formatted to a file.
@@ -107,6 +133,8 @@ printf '  %-44s %10s %10s  (%s events, %s lost)\n' "usdtkit trace (text event wi
 printf '  %-44s %10s %10s\n' "bpftrace printf(\"%d %s\", arg0, str(arg1))" \
 	"$(wall "$bt_printf")" "$(cpu "$bt_printf")"
 printf '  %-44s %10s %10s\n' "bpftrace @c = count()" "$(wall "$bt_count")" "$(cpu "$bt_count")"
+printf '  (best of %s alternating rounds; each round wall/cpu: usdtkit %s; bpftrace count %s)\n' \
+	"$ROUNDS" "$(printf '[%s] ' "${u_runs[@]}")" "$(printf '[%s] ' "${c_runs[@]}")"
 printf '  usdtkit / bpftrace printf = %s wall, %s cpu (target <= 0.1)\n' \
 	"$(ratio "$(wall "$usdtkit_ns")" "$(wall "$bt_printf")")" \
 	"$(ratio "$(cpu "$usdtkit_ns")" "$(cpu "$bt_printf")")"
