@@ -46,9 +46,15 @@ configure() {
 	cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
 }
 
+# Builds quietly: the log is kept in DIR/build.log and shown when the build fails.
 build() {
 	local dir=$1
-	cmake --build "$dir" -j "$JOBS"
+	log "building in ${dir#"$ROOT"/}"
+	if ! cmake --build "$dir" -j "$JOBS" >"$dir/build.log" 2>&1; then
+		tail -n 60 "$dir/build.log" >&2
+		echo "build.sh: build failed; full log: $dir/build.log" >&2
+		return 1
+	fi
 }
 
 cmd_build() {

@@ -3,7 +3,8 @@
 #  1. list the probes compiled into an example (no process needed);
 #  2. start the example under the tracer and stream its probes with
 #     decoded, named arguments (strings, doubles, the semaphore-guarded one);
-#  3. the same events as JSON lines, and a runtime-defined provider traced by pid.
+#  3. the same events as JSON lines; a histogram and a latency computed in the
+#     kernel; a runtime-defined provider traced by pid.
 set -euo pipefail
 BUILD=${1:-build}
 BIN="$BUILD/bin"
@@ -22,6 +23,11 @@ say "live trace: usdtkit trace -c '$BIN/example-c-static 30 20' 'store:*'"
 
 say "JSON lines, first 3 finished requests"
 "$BIN/usdtkit" trace -c "$BIN/example-c-static 30 20" --json -n 3 'store:request_done'
+
+say "in-kernel aggregation: usdtkit stat --hist bytes, then request latency matched by id"
+"$BIN/usdtkit" stat -c "$BIN/example-c-static 40 10" --hist bytes 'store:request_done'
+"$BIN/usdtkit" stat -c "$BIN/example-c-static 40 10" --unit ms --match id \
+	--latency store:request_start,store:request_done
 
 say "a provider defined at run time (example-c-dynamic), traced by pid"
 "$BIN/example-c-dynamic" 100 50 >/dev/null 2>&1 &

@@ -51,7 +51,11 @@ static __always_inline void count(__u32 which)
 		__sync_fetch_and_add(c, 1);
 }
 
+#ifdef USDT_FETCH_NOSLEEP
+SEC("uprobe")
+#else
 SEC("uprobe.s")
+#endif
 int usdt_trace(struct pt_regs *ctx)
 {
 	__u32 idx = bpf_get_attach_cookie(ctx);
