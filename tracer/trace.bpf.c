@@ -7,6 +7,13 @@
  * ring buffer. Wakeups are suppressed unless the ring is filling, so a hit
  * costs a reserve, the fetches and a submit; user space polls on a short
  * timer. Records that do not fit are counted, never dropped silently.
+ *
+ * Measured on a 2-vCPU VM, kernel 6.18, uprobe_multi links: a non-sleepable
+ * SEC("uprobe") build of this program costs ~110 ns more per hit than the
+ * sleepable one even when every string is resident, and each string in a
+ * page the process never touched then fails (three failing faults, ~2 us),
+ * so there is no non-sleepable fast path. Smaller records (-s 24 instead
+ * of 64) and bouncing strings through the stack measured no difference.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

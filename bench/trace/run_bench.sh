@@ -3,7 +3,8 @@
 # Usage: run_bench.sh USDTKIT LOOP BIGLIB   (as root)
 # Environment: FIRES (per-fire runs, default 2000000), LOSS_FIRES (10000000),
 # BT_FIRES (bpftrace printf run, 200000), SKIP_BPFTRACE_ATTACH=1 to skip the
-# slow bpftrace attach measurement.
+# slow bpftrace attach measurement, PIN_CPU=N to run every loop (both tools'
+# rounds alike) on CPU N with taskset; the tracers' consumers stay unpinned.
 set -euo pipefail
 
 USDTKIT=$1 LOOP=$2 BIGLIB=$3
@@ -24,8 +25,16 @@ wait_for() {
 	echo "timeout waiting for '$2' in $1" >&2; cat "$1" >&2; return 1
 }
 
-# Per-fire cost of the loop while TRACER_CMD runs; prints ns/fire.
-untraced=$("$LOOP" "$FIRES")
+# run_loop N: the loop, N fires, pinned to PIN_CPU when set; prints "wall cpu" ns/fire.
+run_loop() {
+	if [[ -n ${PIN_CPU:-} ]]; then
+		taskset -c "$PIN_CPU" "$LOOP" "$@"
+	else
+		"$LOOP" "$@"
+	fi
+}
+
+untraced=$(run_loop "$FIRES")
 
 # One round of usdtkit trace: attach, fire, detach. Prints "wall cpu".
 usdtkit_round() {
@@ -33,7 +42,7 @@ usdtkit_round() {
 		2>"$TMP/u.err" &
 	local upid=$!
 	wait_for "$TMP/u.err" "attached"
-	"$LOOP" "$FIRES"
+	run_loop "$FIRES"
 	sleep 0.5
 	kill -INT $upid
 	wait $upid || true
@@ -45,7 +54,7 @@ bt_count_round() {
 	local bpid=$!
 	wait_for "$TMP/c.out" "Attaching"
 	sleep 1
-	"$LOOP" "$FIRES"
+	run_loop "$FIRES"
 	kill -INT $bpid
 	wait $bpid || true
 }
@@ -77,7 +86,7 @@ if ((have_bpftrace)); then
 	bpid=$!
 	wait_for "$TMP/b.out" "Attaching"
 	sleep 1
-	bt_printf=$("$LOOP" "$BT_FIRES")
+	bt_printf=$(run_loop "$BT_FIRES")
 	kill -INT $bpid; wait $bpid || true
 	bt_count=$(best "${c_runs[@]}")
 fi
@@ -87,7 +96,7 @@ fi
 	2>"$TMP/l.err" &
 upid=$!
 wait_for "$TMP/l.err" "attached"
-loss_ns=$("$LOOP" "$LOSS_FIRES")
+loss_ns=$(run_loop "$LOSS_FIRES")
 sleep 1
 kill -INT $upid; wait $upid || true
 loss_events=$(grep -o '[0-9]* events' "$TMP/l.err" | cut -d' ' -f1)
@@ -122,7 +131,7 @@ ratio() { if [[ $1 == NA || $2 == NA ]]; then echo NA; else printf '%.3f' "$(ech
 wall() { [[ $1 == NA ]] && echo NA || echo "${1%% *}"; }
 cpu() { [[ $1 == NA ]] && echo NA || echo "${1##* }"; }
 echo
-echo "usdtkit trace benchmark ($(uname -r), $(nproc) CPUs, load: $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "usdtkit trace benchmark ($(uname -r), $(nproc) CPUs, load: $(cut -d' ' -f1-3 /proc/loadavg)${PIN_CPU:+, loop pinned to CPU $PIN_CPU})"
 echo "probe bench:fire(long, char *); ns per fire: wall clock, and CPU time of the firing"
 echo "process (user + kernel, includes the uprobe and BPF program; unaffected by waiting"
 echo "for a CPU on a loaded machine)"

@@ -42,7 +42,8 @@ static void add_dir(struct strlist *files, const char *dir, const char *prefix)
 
 		if (prefix && strncmp(de->d_name, prefix, strlen(prefix)))
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path))
+			continue;
 		if (is_elf_exec_or_dyn(path))
 			assert_int_equal(strlist_add(files, path), 0);
 	}

@@ -469,9 +469,11 @@ static int parse_meta_hex(const char *hex, struct meta_note *m)
 		fields[f] = (const char *)buf + off;
 		off = z - buf + 1;
 	}
-	snprintf(m->provider, sizeof(m->provider), "%s", fields[0]);
-	snprintf(m->name, sizeof(m->name), "%s", fields[1]);
-	snprintf(m->args, sizeof(m->args), "%s", fields[2]);
+	if (snprintf(m->provider, sizeof(m->provider), "%s", fields[0]) >=
+		    (int)sizeof(m->provider) ||
+	    snprintf(m->name, sizeof(m->name), "%s", fields[1]) >= (int)sizeof(m->name) ||
+	    snprintf(m->args, sizeof(m->args), "%s", fields[2]) >= (int)sizeof(m->args))
+		return -ENAMETOOLONG;
 	return 0;
 }
 
