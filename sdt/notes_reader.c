@@ -207,6 +207,23 @@ static int split_strings(const uint8_t *p, size_t len, const char **str)
 	return 0;
 }
 
+/* Makes room for one more element in an array that doubles as it grows. */
+static int grow_array(void **arr, size_t *cap, size_t count, size_t elem)
+{
+	size_t new_cap;
+	void *a;
+
+	if (count < *cap)
+		return 0;
+	new_cap = *cap ? *cap * 2 : 16;
+	a = realloc(*arr, new_cap * elem);
+	if (!a)
+		return -ENOMEM;
+	*arr = a;
+	*cap = new_cap;
+	return 0;
+}
+
 static int add_stapsdt(struct usdt_notes *n, const uint8_t *desc, size_t descsz)
 {
 	const unsigned int asz = n->is64 ? 8 : 4;
@@ -219,14 +236,9 @@ static int add_stapsdt(struct usdt_notes *n, const uint8_t *desc, size_t descsz)
 	err = split_strings(desc + 3 * asz, descsz - 3 * asz, str);
 	if (err)
 		return err;
-	if (n->count == n->cap) {
-		size_t cap = n->cap ? n->cap * 2 : 16;
-		struct usdt_note *a = realloc(n->notes, cap * sizeof(*a));
-		if (!a)
-			return -ENOMEM;
-		n->notes = a;
-		n->cap = cap;
-	}
+	err = grow_array((void **)&n->notes, &n->cap, n->count, sizeof(*n->notes));
+	if (err)
+		return err;
 	note = &n->notes[n->count++];
 	memset(note, 0, sizeof(*note));
 	note->pc = rd(n, desc, asz);
@@ -249,14 +261,9 @@ static int add_meta(struct usdt_notes *n, const uint8_t *desc, size_t descsz)
 	err = split_strings(desc + asz, descsz - asz, str);
 	if (err)
 		return err;
-	if (n->nmeta == n->meta_cap) {
-		size_t cap = n->meta_cap ? n->meta_cap * 2 : 16;
-		struct meta_ref *a = realloc(n->metas, cap * sizeof(*a));
-		if (!a)
-			return -ENOMEM;
-		n->metas = a;
-		n->meta_cap = cap;
-	}
+	err = grow_array((void **)&n->metas, &n->meta_cap, n->nmeta, sizeof(*n->metas));
+	if (err)
+		return err;
 	n->metas[n->nmeta++] = (struct meta_ref){
 		.pc = rd(n, desc, asz),
 		.provider = str[0],

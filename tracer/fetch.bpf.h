@@ -14,6 +14,18 @@
 
 #include "fetch.h"
 
+/*
+ * The compiled argument specs of every attached location, indexed by the
+ * uprobe's BPF cookie. Every program of the engine has this one map; user
+ * space sizes it before load and engine__attach() fills it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct usdt_loc_spec);
+} locs SEC(".maps");
+
 #ifdef USDT_FETCH_NOSLEEP
 #define usdt__read_user bpf_probe_read_user
 #else

@@ -216,15 +216,20 @@ static void put_u64(FILE *out, uint64_t v)
 	fwrite_unlocked(buf + i, 1, sizeof(buf) - i, out);
 }
 
+void json_put_int(FILE *out, int64_t v)
+{
+	if (v < 0) {
+		putc_unlocked('-', out);
+		put_u64(out, -(uint64_t)v);
+	} else {
+		put_u64(out, (uint64_t)v);
+	}
+}
+
 void json__int(struct json_writer *w, int64_t v)
 {
 	before_item(w);
-	if (v < 0) {
-		putc_unlocked('-', w->out);
-		put_u64(w->out, -(uint64_t)v);
-	} else {
-		put_u64(w->out, (uint64_t)v);
-	}
+	json_put_int(w->out, v);
 }
 
 void json__uint(struct json_writer *w, uint64_t v)

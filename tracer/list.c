@@ -150,21 +150,6 @@ static void put_hex(FILE *out, uint64_t v)
 	fwrite_unlocked(buf + i, 1, sizeof(buf) - i, out);
 }
 
-static void put_dec(FILE *out, int64_t sv)
-{
-	uint64_t v = sv < 0 ? -(uint64_t)sv : (uint64_t)sv;
-	char buf[24];
-	int i = sizeof(buf);
-
-	do {
-		buf[--i] = '0' + v % 10;
-		v /= 10;
-	} while (v);
-	if (sv < 0)
-		buf[--i] = '-';
-	fwrite_unlocked(buf + i, 1, sizeof(buf) - i, out);
-}
-
 /* ------------------------------------------------------------------ */
 /* Grouping notes into probes                                          */
 /* ------------------------------------------------------------------ */
@@ -344,7 +329,7 @@ static void print_operand_text(FILE *out, const struct usdt_arg_spec *s, enum us
 	switch (s->kind) {
 	case USDT_OPERAND_CONST:
 		put_str(out, "constant ");
-		put_dec(out, s->imm);
+		json_put_int(out, s->imm);
 		break;
 	case USDT_OPERAND_REG:
 		put_str(out, "register ");
@@ -363,7 +348,7 @@ static void print_operand_text(FILE *out, const struct usdt_arg_spec *s, enum us
 			put_str(out, pfx);
 			put_str(out, reg_name(s->index, s->index_size, false, arch));
 			put_str(out, " scale=");
-			put_dec(out, s->scale);
+			json_put_int(out, s->scale);
 		}
 		if (s->symbol[0]) {
 			put_str(out, " symbol=");
@@ -372,7 +357,7 @@ static void print_operand_text(FILE *out, const struct usdt_arg_spec *s, enum us
 				put_str(out, "(lo12)");
 		}
 		put_str(out, " disp=");
-		put_dec(out, s->disp);
+		json_put_int(out, s->disp);
 		break;
 	default:
 		put_str(out, "none");
@@ -409,7 +394,7 @@ static void print_args_text(struct list_ctx *ctx, const struct usdt_note *note, 
 		const struct usdt_arg_spec *s = &pa.specs[i];
 
 		put_str(out, "    arg");
-		put_dec(out, i + 1);
+		json_put_int(out, i + 1);
 		put_str(out, ": ");
 		fwrite_unlocked(pa.raw[i].text, 1, pa.raw[i].len, out);
 		put_str(out, "  ");

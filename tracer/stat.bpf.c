@@ -36,13 +36,6 @@ const volatile __s64 lstep = 1;
 const volatile bool lat_match = false; /* LATENCY: key starts by an argument value */
 const volatile __u64 lat_div = 1; /* LATENCY: ns per unit */
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct usdt_loc_spec);
-} locs SEC(".maps");
-
 /* Hits per location (cookie). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

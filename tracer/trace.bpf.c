@@ -32,13 +32,6 @@ const volatile __u32 max_args = FETCH_MAX_ARGS;
 const volatile __u64 wakeup_bytes = 1 << 20;
 
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct usdt_loc_spec);
-} locs SEC(".maps");
-
-struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 24);
 } events SEC(".maps");

@@ -417,7 +417,9 @@ bad_args:
 	return NULL;
 }
 
-static napi_value load(napi_env env, napi_callback_info info)
+/* load(provider) and unload(provider): @op on an open provider, errors thrown. */
+static napi_value provider_op(napi_env env, napi_callback_info info,
+			      int (*op)(struct usdt_provider *), const char *verb)
 {
 	napi_value argv[1];
 	struct nprov *np;
@@ -426,35 +428,25 @@ static napi_value load(napi_env env, napi_callback_info info)
 	if (!args_of(env, info, 1, argv) || !(np = prov_of(env, argv[0])))
 		return NULL;
 	if (atomic_load(&np->closed)) {
-		throw_errno(env, EBADF, "usdtkit: load closed provider '%s'", np->name);
+		throw_errno(env, EBADF, "usdtkit: %s closed provider '%s'", verb, np->name);
 		return NULL;
 	}
-	err = lib.load(np->prov);
+	err = op(np->prov);
 	if (err) {
-		throw_errno(env, err, "usdtkit: load provider '%s'", np->name);
+		throw_errno(env, err, "usdtkit: %s provider '%s'", verb, np->name);
 		return NULL;
 	}
 	return undefined(env);
 }
 
+static napi_value load(napi_env env, napi_callback_info info)
+{
+	return provider_op(env, info, lib.load, "load");
+}
+
 static napi_value unload(napi_env env, napi_callback_info info)
 {
-	napi_value argv[1];
-	struct nprov *np;
-	int err;
-
-	if (!args_of(env, info, 1, argv) || !(np = prov_of(env, argv[0])))
-		return NULL;
-	if (atomic_load(&np->closed)) {
-		throw_errno(env, EBADF, "usdtkit: unload closed provider '%s'", np->name);
-		return NULL;
-	}
-	err = lib.unload(np->prov);
-	if (err) {
-		throw_errno(env, err, "usdtkit: unload provider '%s'", np->name);
-		return NULL;
-	}
-	return undefined(env);
+	return provider_op(env, info, lib.unload, "unload");
 }
 
 /* close(provider): unloads; the memory goes with the last reference. */
