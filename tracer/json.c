@@ -203,8 +203,8 @@ void json__string(struct json_writer *w, const char *s)
 	json__string_len(w, s, strlen(s));
 }
 
-/* Decimal digits without printf: the hot path of `list --json`. */
-static void put_u64(FILE *out, uint64_t v)
+/* Decimal digits without printf: the hot paths of `list --json` and `trace`. */
+void json_put_uint(FILE *out, uint64_t v)
 {
 	char buf[24];
 	int i = sizeof(buf);
@@ -220,9 +220,9 @@ void json_put_int(FILE *out, int64_t v)
 {
 	if (v < 0) {
 		putc_unlocked('-', out);
-		put_u64(out, -(uint64_t)v);
+		json_put_uint(out, -(uint64_t)v);
 	} else {
-		put_u64(out, (uint64_t)v);
+		json_put_uint(out, (uint64_t)v);
 	}
 }
 
@@ -235,7 +235,7 @@ void json__int(struct json_writer *w, int64_t v)
 void json__uint(struct json_writer *w, uint64_t v)
 {
 	before_item(w);
-	put_u64(w->out, v);
+	json_put_uint(w->out, v);
 }
 
 /*

@@ -57,8 +57,9 @@ void json__kv_int(struct json_writer *w, const char *key, int64_t v);
 void json__kv_uint(struct json_writer *w, const char *key, uint64_t v);
 void json__kv_bool(struct json_writer *w, const char *key, bool v);
 
-/* Writes @v in decimal to @out without printf (hot paths of `list`). */
+/* Write @v in decimal to @out without printf (hot paths of `list` and `trace`). */
 void json_put_int(FILE *out, int64_t v);
+void json_put_uint(FILE *out, uint64_t v);
 
 /* Writes @s (@len bytes) as a quoted, escaped JSON string to @out. */
 void json_escape(FILE *out, const char *s, size_t len);

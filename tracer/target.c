@@ -435,12 +435,41 @@ bool target__report_unmatched(struct engine *eng, const char *who)
 	return any;
 }
 
+/*
+ * True when the effective capabilities allow loading tracing programs:
+ * CAP_SYS_ADMIN, or CAP_BPF with CAP_PERFMON. Read from /proc so no libcap
+ * is needed; unknown (no /proc) counts as yes.
+ */
+static bool have_bpf_caps(void)
+{
+	unsigned long long eff = ~0ull;
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return true;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	return (eff >> 21 & 1) || ((eff >> 39 & 1) && (eff >> 38 & 1));
+}
+
 void target__report_load_error(const char *who, int err, bool verbose)
 {
-	if (err == -EPERM || err == -EACCES)
+	/*
+	 * EACCES is also the verifier's answer to a program it rejects: with
+	 * the capabilities present, say so instead of blaming permissions.
+	 */
+	if (err == -EPERM || (err == -EACCES && !have_bpf_caps()))
 		fprintf(stderr,
 			"%s: not permitted to load BPF programs: run as root or with CAP_BPF and "
 			"CAP_PERFMON\n",
+			who);
+	else if (err == -EACCES)
+		fprintf(stderr,
+			"%s: the kernel's verifier rejected the BPF program (a usdtkit bug: please "
+			"report it with the output of -v)\n",
 			who);
 	else
 		fprintf(stderr, "%s: cannot load BPF program: %s%s\n", who, strerror(-err),

@@ -24,6 +24,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -35,6 +36,7 @@
 #include "commands.h"
 #include "engine.h"
 #include "json.h"
+#include "ring.h"
 #include "trace.h"
 #include "target.h"
 #include "trace.skel.h"
@@ -84,7 +86,7 @@ struct trace_ctx {
 	struct layout layouts[MAX_LAYOUTS];
 	int nlayouts;
 	const struct layout *cur; /* layout of the record being printed */
-	struct ring_buffer *rb;
+	struct ring_reader *rb;
 	bool multi; /* uprobe_multi links */
 	time_t time_sec; /* put_time()'s cache */
 	char time_buf[32];
@@ -213,22 +215,29 @@ static double double_value(uint64_t raw)
 
 static void put_text_str(FILE *out, const char *s, size_t len)
 {
-	fputc('"', out);
+	size_t run = 0;
+
+	putc_unlocked('"', out);
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = s[i];
 
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", out);
-		else if (c == '\t')
-			fputs("\\t", out);
-		else if (c < 0x20 || c == 0x7f)
+		if (c != '"' && c != '\\' && c >= 0x20 && c != 0x7f)
+			continue;
+		fwrite_unlocked(s + run, 1, i - run, out);
+		run = i + 1;
+		if (c == '\n') {
+			fputs_unlocked("\\n", out);
+		} else if (c == '\t') {
+			fputs_unlocked("\\t", out);
+		} else if (c == '"' || c == '\\') {
+			putc_unlocked('\\', out);
+			putc_unlocked(c, out);
+		} else {
 			fprintf(out, "\\x%02x", c);
-		else
-			fputc(c, out);
+		}
 	}
-	fputc('"', out);
+	fwrite_unlocked(s + run, 1, len - run, out);
+	putc_unlocked('"', out);
 }
 
 /* Prints the value alone, as text (--format and the default line). */
@@ -243,7 +252,7 @@ static void put_text_value(FILE *out, const struct arg_view *v, bool quote)
 	case USDT_TYPE_INT16:
 	case USDT_TYPE_INT32:
 	case USDT_TYPE_INT64:
-		fprintf(out, "%" PRId64, signed_value(v->type, v->raw));
+		json_put_int(out, signed_value(v->type, v->raw));
 		break;
 	case USDT_TYPE_DOUBLE: {
 		char buf[JSON_DOUBLE_MAX];
@@ -264,7 +273,7 @@ static void put_text_value(FILE *out, const struct arg_view *v, bool quote)
 			fputs("...", out);
 		break;
 	default:
-		fprintf(out, "%" PRIu64, unsigned_value(v->type, v->raw));
+		json_put_uint(out, unsigned_value(v->type, v->raw));
 		break;
 	}
 }
@@ -273,6 +282,8 @@ static void put_time(FILE *out, struct trace_ctx *t, uint64_t ts)
 {
 	uint64_t real = ts + t->mono_to_real;
 	time_t sec = real / 1000000000ull;
+	unsigned int us = real % 1000000000ull / 1000;
+	char frac[8];
 
 	/* localtime_r() is slow per event; the HH:MM:SS part changes once a second */
 	if (sec != t->time_sec || !t->time_buf[0]) {
@@ -282,25 +293,39 @@ static void put_time(FILE *out, struct trace_ctx *t, uint64_t ts)
 		strftime(t->time_buf, sizeof(t->time_buf), "%H:%M:%S", &tm);
 		t->time_sec = sec;
 	}
-	fprintf(out, "%s.%06u", t->time_buf, (unsigned int)(real % 1000000000ull / 1000));
+	fputs_unlocked(t->time_buf, out);
+	frac[0] = '.';
+	for (int i = 6; i > 0; i--, us /= 10)
+		frac[i] = '0' + us % 10;
+	fwrite_unlocked(frac, 1, 7, out);
 }
 
 static void emit_text(struct trace_ctx *t, const struct trace_record *e, const struct engine_loc *l,
 		      const struct engine_probe *p)
 {
-	char comm[TRACE_COMM_LEN + 1], nb[16];
+	FILE *out = t->out;
+	char nb[16];
 	struct arg_view v;
 
-	memcpy(comm, e->comm, TRACE_COMM_LEN);
-	comm[TRACE_COMM_LEN] = 0;
-	put_time(t->out, t, e->ts_ns);
-	fprintf(t->out, " %u %u %s %s:%s", e->pid, e->tid, comm, p->provider, p->name);
+	put_time(out, t, e->ts_ns);
+	putc_unlocked(' ', out);
+	json_put_uint(out, e->pid);
+	putc_unlocked(' ', out);
+	json_put_uint(out, e->tid);
+	putc_unlocked(' ', out);
+	fwrite_unlocked(e->comm, 1, strnlen(e->comm, TRACE_COMM_LEN), out);
+	putc_unlocked(' ', out);
+	fputs_unlocked(p->provider, out);
+	putc_unlocked(':', out);
+	fputs_unlocked(p->name, out);
 	for (int i = 0; i < e->nargs && i < (int)t->cur->max_args; i++) {
 		view_arg(t, e, l, p, i, &v, nb, sizeof(nb));
-		fprintf(t->out, " %s=", v.name);
-		put_text_value(t->out, &v, true);
+		putc_unlocked(' ', out);
+		fputs_unlocked(v.name, out);
+		putc_unlocked('=', out);
+		put_text_value(out, &v, true);
 	}
-	fputc('\n', t->out);
+	putc_unlocked('\n', out);
 }
 
 static void emit_json(struct trace_ctx *t, const struct trace_record *e, const struct engine_loc *l,
@@ -425,9 +450,9 @@ static void emit_format(struct trace_ctx *t, const struct trace_record *e,
 			view_arg(t, e, l, p, i, &v, nb, sizeof(nb));
 			put_text_value(out, &v, false);
 		} else if (len == 3 && !memcmp(s, "pid", 3)) {
-			fprintf(out, "%u", e->pid);
+			json_put_uint(out, e->pid);
 		} else if (len == 3 && !memcmp(s, "tid", 3)) {
-			fprintf(out, "%u", e->tid);
+			json_put_uint(out, e->tid);
 		} else if (len == 4 && !memcmp(s, "comm", 4)) {
 			fprintf(out, "%.*s", (int)strnlen(e->comm, TRACE_COMM_LEN), e->comm);
 		} else if (len == 5 && !memcmp(s, "probe", 5)) {
@@ -439,7 +464,7 @@ static void emit_format(struct trace_ctx *t, const struct trace_record *e,
 		} else if (len == 4 && !memcmp(s, "time", 4)) {
 			put_time(out, t, e->ts_ns);
 		} else if (len == 5 && !memcmp(s, "ts_ns", 5)) {
-			fprintf(out, "%" PRIu64, (uint64_t)(e->ts_ns + t->mono_to_real));
+			json_put_uint(out, e->ts_ns + t->mono_to_real);
 		} else {
 			fprintf(out, "{%.*s}", (int)len, s); /* unknown field: kept visible */
 		}
@@ -448,7 +473,7 @@ static void emit_format(struct trace_ctx *t, const struct trace_record *e,
 	fputc('\n', out);
 }
 
-static int handle_event(void *ctx, void *data, size_t size)
+static int handle_event(void *ctx, const void *data, size_t size)
 {
 	const struct layout *ly = ctx;
 	struct trace_ctx *t = ly->t;
@@ -546,13 +571,12 @@ static int add_layout(struct trace_ctx *t, unsigned int max_args, unsigned int n
 		err = open_and_load(t, ly, t->multi);
 	}
 	if (!err && !t->rb) {
-		t->rb = ring_buffer__new(bpf_map__fd(ly->skel->maps.events), handle_event, ly,
-					 NULL);
+		t->rb = ring_reader__new();
 		if (!t->rb)
 			err = -errno;
-	} else if (!err) {
-		err = ring_buffer__add(t->rb, bpf_map__fd(ly->skel->maps.events), handle_event, ly);
 	}
+	if (!err)
+		err = ring_reader__add(t->rb, bpf_map__fd(ly->skel->maps.events), handle_event, ly);
 	if (err) {
 		trace_bpf__destroy(ly->skel);
 		ly->skel = NULL;
@@ -801,6 +825,8 @@ int cmd_trace(int argc, char **argv)
 		t.out = stdout;
 	}
 	setvbuf(t.out, NULL, _IOFBF, 1 << 16);
+	/* one thread writes: the *_unlocked() calls of the hot path need no lock */
+	__fsetlocking(t.out, FSETLOCKING_BYCALLER);
 	json_writer__init(&t.jw, t.out);
 	t.mono_to_real = target__now_ns(CLOCK_REALTIME) - target__now_ns(CLOCK_MONOTONIC);
 
@@ -816,9 +842,7 @@ int cmd_trace(int argc, char **argv)
 		bool target_gone = false;
 		uint64_t now;
 
-		err = ring_buffer__poll(t.rb, POLL_MS);
-		if (err >= 0 && !t.done)
-			err = ring_buffer__consume(t.rb);
+		err = ring_reader__poll(t.rb, POLL_MS);
 		if (err < 0 && err != -EINTR && !t.done) {
 			fprintf(stderr, WHO ": reading events: %s\n", strerror(-err));
 			ret = EXIT_FAIL;
@@ -838,12 +862,12 @@ int cmd_trace(int argc, char **argv)
 			fprintf(stderr, WHO ": process %d exited\n", tg->pid);
 		}
 		if (target_gone) {
-			ring_buffer__consume(t.rb); /* what it fired before exiting */
+			ring_reader__consume(t.rb); /* what it fired before exiting */
 			break;
 		}
 		now = target__now_ns(CLOCK_MONOTONIC);
 		if (t.o.duration > 0 && now - start >= t.o.duration * 1e9) {
-			ring_buffer__consume(t.rb);
+			ring_reader__consume(t.rb);
 			break;
 		}
 		if ((tg->pid > 0 || tc.pid > 0) &&
@@ -858,7 +882,7 @@ int cmd_trace(int argc, char **argv)
 	 * were fired while traced: print them rather than drop them uncounted.
 	 */
 	if (!t.done && !t.out_error)
-		ring_buffer__consume(t.rb);
+		ring_reader__consume(t.rb);
 	fflush(t.out);
 	for (int i = 0; i < t.nlayouts; i++)
 		lost += read_counter(t.layouts[i].skel, TRACE_CNT_LOST);
@@ -880,7 +904,7 @@ out:
 	target_cmd__finish(&tc, WHO);
 	if (pidfd >= 0)
 		close(pidfd);
-	ring_buffer__free(t.rb);
+	ring_reader__free(t.rb);
 	if (t.eng)
 		engine__free(t.eng);
 	for (int i = 0; i < t.nlayouts; i++)

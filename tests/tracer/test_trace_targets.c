@@ -131,6 +131,92 @@ static void threads_no_loss(void **state)
 	tt_cleanup(&p);
 }
 
+/*
+ * Through a 1 MiB ring, 800 000 records wrap around it many times while
+ * the consumer reads in batches: every record printed is whole and in its
+ * thread's firing order, and printed + lost == fired.
+ */
+static void small_ring_wraps(void **state)
+{
+	char cmd[4200], outfile[] = "/tmp/usdtkit-ring-XXXXXX";
+	char *argv[] = {(char *)tt_usdtkit(), "trace", "-b", "1", "-c", cmd, "thr:fire", "-f",
+			"{0} {1}", "-o", outfile, NULL};
+	unsigned long long events = 0, lost = 0, lines = 0;
+	long next[8] = {0}, thr, i;
+	struct tt_proc p;
+	char *err, *s;
+	FILE *f;
+	int fd;
+
+	fd = mkstemp(outfile);
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "%s 8 100000", tt_fixture("trace_threads"));
+	assert_int_equal(tt_run(&p, argv, 240000), 0);
+	err = tt_read(p.err_path);
+	s = strstr(err, "usdtkit trace: ");
+	while (s && sscanf(s, "usdtkit trace: %llu events, %llu lost", &events, &lost) != 2)
+		s = strstr(s + 1, "usdtkit trace: ");
+	assert_non_null(s);
+	f = fopen(outfile, "re");
+	assert_non_null(f);
+	while (fscanf(f, "%ld %ld\n", &thr, &i) == 2) {
+		assert_true(thr >= 0 && thr < 8);
+		assert_true(i >= next[thr] && i < 100000);
+		next[thr] = i + 1;
+		lines++;
+	}
+	assert_true(feof(f));
+	fclose(f);
+	unlink(outfile);
+	printf("1 MiB ring, 800000 fires: %llu events, %llu lost, %llu lines\n", events, lost,
+	       lines);
+	assert_int_equal(lines, events);
+	assert_int_equal(events + lost, 800000);
+	free(err);
+	tt_cleanup(&p);
+}
+
+/*
+ * Without CAP_BPF/CAP_PERFMON (root with every capability dropped by
+ * setpriv) trace and stat say what is missing, in one line, and exit 1;
+ * a verifier rejection is never reported as a permission problem.
+ */
+static void no_capabilities(void **state)
+{
+	static const char *const cmds[] = {"trace", "stat"};
+	char probe[4200];
+
+	if (access("/usr/bin/setpriv", X_OK) != 0) {
+		printf("SKIP: /usr/bin/setpriv (util-linux) not found\n");
+		skip();
+	}
+	snprintf(probe, sizeof(probe), "%s:thr:fire", tt_fixture("trace_threads"));
+	for (size_t i = 0; i < 2; i++) {
+		char *argv[] = {"/usr/bin/setpriv",
+				"--inh-caps=-all",
+				"--bounding-set=-all",
+				"--",
+				(char *)tt_usdtkit(),
+				(char *)cmds[i],
+				probe,
+				"-d",
+				"1",
+				NULL};
+		struct tt_proc p;
+		char *err;
+
+		assert_int_equal(tt_run(&p, argv, 20000), 1);
+		err = tt_read(p.err_path);
+		assert_non_null(strstr(err, "not permitted to load BPF programs"));
+		assert_non_null(strstr(err, "CAP_BPF"));
+		assert_null(strstr(err, "verifier"));
+		assert_int_equal(tt_count_lines(err, ""), 1);
+		free(err);
+		tt_cleanup(&p);
+	}
+}
+
 /* A library dlopen'ed after attach in a -p target is scanned and traced. */
 static void dlopen_late(void **state)
 {
@@ -229,7 +315,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(pid_exit),	   cmocka_unit_test(semaphore),
-		cmocka_unit_test(threads_no_loss), cmocka_unit_test(dlopen_late),
+		cmocka_unit_test(threads_no_loss), cmocka_unit_test(small_ring_wraps),
+		cmocka_unit_test(no_capabilities),
+		cmocka_unit_test(dlopen_late),
 		cmocka_unit_test(command_stopped),
 	};
 	int rc;
