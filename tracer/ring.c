@@ -47,7 +47,6 @@ struct ring_reader {
 	struct ring *rings;
 	int nrings;
 	int epoll_fd;
-	struct epoll_event *events;
 };
 
 struct ring_reader *ring_reader__new(void)
@@ -76,9 +75,8 @@ int ring_reader__add(struct ring_reader *r, int map_fd, ring_record_fn fn, void 
 {
 	struct bpf_map_info info;
 	__u32 len = sizeof(info);
-	struct epoll_event ev = { .events = EPOLLIN };
+	struct epoll_event ev = {.events = EPOLLIN};
 	struct ring *rings, *ring;
-	struct epoll_event *events;
 	void *p;
 	int err;
 
@@ -93,10 +91,6 @@ int ring_reader__add(struct ring_reader *r, int map_fd, ring_record_fn fn, void 
 	if (!rings)
 		return -ENOMEM;
 	r->rings = rings;
-	events = realloc(r->events, (r->nrings + 1) * sizeof(*events));
-	if (!events)
-		return -ENOMEM;
-	r->events = events;
 
 	ring = &r->rings[r->nrings];
 	memset(ring, 0, sizeof(*ring));
@@ -183,11 +177,12 @@ long ring_reader__consume(struct ring_reader *r)
 	return total;
 }
 
+/* Every ring is consumed after a wakeup, so which ones woke us does not matter. */
 long ring_reader__poll(struct ring_reader *r, int timeout_ms)
 {
-	int n = epoll_wait(r->epoll_fd, r->events, r->nrings, timeout_ms);
+	struct epoll_event ev[4];
 
-	if (n < 0)
+	if (epoll_wait(r->epoll_fd, ev, 4, timeout_ms) < 0)
 		return -errno;
 	return ring_reader__consume(r);
 }
@@ -199,7 +194,6 @@ void ring_reader__free(struct ring_reader *r)
 	for (int i = 0; i < r->nrings; i++)
 		ring__unmap(&r->rings[i]);
 	free(r->rings);
-	free(r->events);
 	close(r->epoll_fd);
 	free(r);
 }

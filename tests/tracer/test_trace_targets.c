@@ -139,8 +139,8 @@ static void threads_no_loss(void **state)
 static void small_ring_wraps(void **state)
 {
 	char cmd[4200], outfile[] = "/tmp/usdtkit-ring-XXXXXX";
-	char *argv[] = {(char *)tt_usdtkit(), "trace", "-b", "1", "-c", cmd, "thr:fire", "-f",
-			"{0} {1}", "-o", outfile, NULL};
+	char *argv[] = {(char *)tt_usdtkit(), "trace", "-b",	  "1",	"-c",	 cmd,
+			"thr:fire",	      "-f",    "{0} {1}", "-o", outfile, NULL};
 	unsigned long long events = 0, lost = 0, lines = 0;
 	long next[8] = {0}, thr, i;
 	struct tt_proc p;
@@ -316,8 +316,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(pid_exit),	   cmocka_unit_test(semaphore),
 		cmocka_unit_test(threads_no_loss), cmocka_unit_test(small_ring_wraps),
-		cmocka_unit_test(no_capabilities),
-		cmocka_unit_test(dlopen_late),
+		cmocka_unit_test(no_capabilities), cmocka_unit_test(dlopen_late),
 		cmocka_unit_test(command_stopped),
 	};
 	int rc;

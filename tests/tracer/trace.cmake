@@ -42,6 +42,13 @@ usdtkit_add_test(tracer trace_targets
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_trace_targets.c ${trace_util}
   DEPENDS ${trace_test_deps} TIMEOUT 300)
 
+# The ring reader against real ring buffers filled by a syscall program.
+usdtkit_bpf_skeleton(ring_producer ${CMAKE_CURRENT_LIST_DIR}/ring_producer.h)
+usdtkit_add_test(tracer ring
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_ring.c ${CMAKE_SOURCE_DIR}/tracer/ring.c ${trace_util}
+  LIBS PkgConfig::LIBBPF DEPENDS ring_producer_skel)
+target_include_directories(test_tracer_ring PRIVATE ${CMAKE_SOURCE_DIR}/tracer ${USDTKIT_BPF_OUT})
+
 # Runtime providers: only when libusdtkit is part of this build.
 if(TARGET usdtkit)
   usdtkit_trace_fixture(trace_runtime SOURCES ${CMAKE_CURRENT_LIST_DIR}/fixtures/trace_runtime.c
