@@ -30,8 +30,6 @@
 
 #include "ring.h"
 
-#define RING_HDR_SZ 8u
-
 struct ring {
 	ring_record_fn fn;
 	void *ctx;
@@ -125,17 +123,22 @@ err_unmap:
 	return err;
 }
 
-/* Passes every committed record to the callback; returns records seen or the callback's error. */
+/*
+ * Passes committed records to the callback; returns records seen or the
+ * callback's error. One call reads at most one ring's worth, so a producer
+ * that never pauses cannot keep the caller from its other duties (a
+ * duration, a target that exited).
+ */
 static long ring__consume(struct ring *ring)
 {
-	unsigned long cons = *ring->consumer_pos, prod, released = cons;
+	unsigned long cons = *ring->consumer_pos, prod, released = cons, start = cons;
 	unsigned long quarter = (ring->mask + 1) / 4;
 	long n = 0;
 	int err = 0;
 
 	for (;;) {
 		prod = __atomic_load_n(ring->producer_pos, __ATOMIC_ACQUIRE);
-		if (cons >= prod)
+		if (cons >= prod || cons - start > ring->mask)
 			break;
 		while (cons < prod) {
 			const __u32 *hdr = (const __u32 *)(ring->data + (cons & ring->mask));
@@ -143,11 +146,11 @@ static long ring__consume(struct ring *ring)
 
 			if (len & BPF_RINGBUF_BUSY_BIT)
 				goto out;
-			cons += (len & ~BPF_RINGBUF_DISCARD_BIT) + RING_HDR_SZ;
+			cons += (len & ~BPF_RINGBUF_DISCARD_BIT) + BPF_RINGBUF_HDR_SZ;
 			cons = (cons + 7) & ~7ul;
 			if (!(len & BPF_RINGBUF_DISCARD_BIT)) {
 				n++;
-				err = ring->fn(ring->ctx, (const char *)hdr + RING_HDR_SZ,
+				err = ring->fn(ring->ctx, (const char *)hdr + BPF_RINGBUF_HDR_SZ,
 					       len & ~BPF_RINGBUF_DISCARD_BIT);
 				if (err)
 					goto out;
