@@ -106,12 +106,27 @@ static void semaphore(void **state)
 	tt_cleanup(&f);
 }
 
-static void threads_no_loss(void **state)
+/*
+ * Runs the 8-thread fixture (100 000 fires each) under `usdtkit trace
+ * [-b RING_MB] -f '{0} {1}' -o OUTFILE` (no -b when @ring_mb is NULL) and
+ * returns the events and losses its summary reports.
+ */
+static void trace_threads(const char *ring_mb, const char *outfile, unsigned long long *events,
+			  unsigned long long *lost)
 {
 	char cmd[4200];
-	char *argv[] = {(char *)tt_usdtkit(), "trace", "-c", cmd, "thr:fire", "-f", "{0} {1}", "-o",
-			"/dev/null",	      NULL};
-	unsigned long long events = 0, lost = 0;
+	char *argv[] = {(char *)tt_usdtkit(),
+			"trace",
+			"-c",
+			cmd,
+			"thr:fire",
+			"-f",
+			"{0} {1}",
+			"-o",
+			(char *)outfile,
+			ring_mb ? "-b" : NULL,
+			(char *)ring_mb,
+			NULL};
 	struct tt_proc p;
 	char *err, *out, *s;
 
@@ -121,14 +136,21 @@ static void threads_no_loss(void **state)
 	out = tt_read(p.out_path);
 	assert_non_null(strstr(out, "fired 800000"));
 	s = strstr(err, "usdtkit trace: ");
-	while (s && sscanf(s, "usdtkit trace: %llu events, %llu lost", &events, &lost) != 2)
+	while (s && sscanf(s, "usdtkit trace: %llu events, %llu lost", events, lost) != 2)
 		s = strstr(s + 1, "usdtkit trace: ");
 	assert_non_null(s);
-	printf("8 threads x 100000 fires: %llu events, %llu lost\n", events, lost);
-	assert_int_equal(events + lost, 800000);
 	free(err);
 	free(out);
 	tt_cleanup(&p);
+}
+
+static void threads_no_loss(void **state)
+{
+	unsigned long long events = 0, lost = 0;
+
+	trace_threads(NULL, "/dev/null", &events, &lost);
+	printf("8 threads x 100000 fires: %llu events, %llu lost\n", events, lost);
+	assert_int_equal(events + lost, 800000);
 }
 
 /*
@@ -138,26 +160,16 @@ static void threads_no_loss(void **state)
  */
 static void small_ring_wraps(void **state)
 {
-	char cmd[4200], outfile[] = "/tmp/usdtkit-ring-XXXXXX";
-	char *argv[] = {(char *)tt_usdtkit(), "trace", "-b",	  "1",	"-c",	 cmd,
-			"thr:fire",	      "-f",    "{0} {1}", "-o", outfile, NULL};
+	char outfile[] = "/tmp/usdtkit-ring-XXXXXX";
 	unsigned long long events = 0, lost = 0, lines = 0;
 	long next[8] = {0}, thr, i;
-	struct tt_proc p;
-	char *err, *s;
 	FILE *f;
 	int fd;
 
 	fd = mkstemp(outfile);
 	assert_true(fd >= 0);
 	close(fd);
-	snprintf(cmd, sizeof(cmd), "%s 8 100000", tt_fixture("trace_threads"));
-	assert_int_equal(tt_run(&p, argv, 240000), 0);
-	err = tt_read(p.err_path);
-	s = strstr(err, "usdtkit trace: ");
-	while (s && sscanf(s, "usdtkit trace: %llu events, %llu lost", &events, &lost) != 2)
-		s = strstr(s + 1, "usdtkit trace: ");
-	assert_non_null(s);
+	trace_threads("1", outfile, &events, &lost);
 	f = fopen(outfile, "re");
 	assert_non_null(f);
 	while (fscanf(f, "%ld %ld\n", &thr, &i) == 2) {
@@ -173,8 +185,6 @@ static void small_ring_wraps(void **state)
 	       lines);
 	assert_int_equal(lines, events);
 	assert_int_equal(events + lost, 800000);
-	free(err);
-	tt_cleanup(&p);
 }
 
 /*
