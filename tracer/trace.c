@@ -300,6 +300,19 @@ static void put_time(FILE *out, struct trace_ctx *t, uint64_t ts)
 	fwrite_unlocked(frac, 1, 7, out);
 }
 
+/* comm is NUL-padded by the kernel, not always NUL-terminated */
+static void put_comm(FILE *out, const struct trace_record *e)
+{
+	fwrite_unlocked(e->comm, 1, strnlen(e->comm, TRACE_COMM_LEN), out);
+}
+
+static void put_probe(FILE *out, const struct engine_probe *p)
+{
+	fputs_unlocked(p->provider, out);
+	putc_unlocked(':', out);
+	fputs_unlocked(p->name, out);
+}
+
 static void emit_text(struct trace_ctx *t, const struct trace_record *e, const struct engine_loc *l,
 		      const struct engine_probe *p)
 {
@@ -313,11 +326,9 @@ static void emit_text(struct trace_ctx *t, const struct trace_record *e, const s
 	putc_unlocked(' ', out);
 	json_put_uint(out, e->tid);
 	putc_unlocked(' ', out);
-	fwrite_unlocked(e->comm, 1, strnlen(e->comm, TRACE_COMM_LEN), out);
+	put_comm(out, e);
 	putc_unlocked(' ', out);
-	fputs_unlocked(p->provider, out);
-	putc_unlocked(':', out);
-	fputs_unlocked(p->name, out);
+	put_probe(out, p);
 	for (int i = 0; i < e->nargs && i < (int)t->cur->max_args; i++) {
 		view_arg(t, e, l, p, i, &v, nb, sizeof(nb));
 		putc_unlocked(' ', out);
@@ -454,9 +465,9 @@ static void emit_format(struct trace_ctx *t, const struct trace_record *e,
 		} else if (len == 3 && !memcmp(s, "tid", 3)) {
 			json_put_uint(out, e->tid);
 		} else if (len == 4 && !memcmp(s, "comm", 4)) {
-			fprintf(out, "%.*s", (int)strnlen(e->comm, TRACE_COMM_LEN), e->comm);
+			put_comm(out, e);
 		} else if (len == 5 && !memcmp(s, "probe", 5)) {
-			fprintf(out, "%s:%s", p->provider, p->name);
+			put_probe(out, p);
 		} else if (len == 8 && !memcmp(s, "provider", 8)) {
 			fputs(p->provider, out);
 		} else if (len == 10 && !memcmp(s, "probe_name", 10)) {
