@@ -209,6 +209,14 @@ struct sec_plan {
 	void *data;
 };
 
+/* The segment covering section @sec: the image is linked at 0, so addresses equal offsets. */
+static GElf_Phdr segment_of(Elf64_Word type, Elf64_Word flags, const struct sec_plan *sec,
+			    uint64_t align)
+{
+	return (GElf_Phdr){type,	flags,	   sec->offset, sec->offset,
+			   sec->offset, sec->size, sec->size,	align};
+}
+
 static int add_section(Elf *elf, const struct sec_plan *pl, size_t name_off)
 {
 	Elf_Scn *scn = elf_newscn(elf);
@@ -512,38 +520,10 @@ int usdt_image__write(int fd, const struct image_desc *desc, struct image_layout
 	memset(ph, 0, sizeof(ph));
 	ph[PH_LOAD_R] = (GElf_Phdr){PT_LOAD, PF_R, 0, 0, 0, 0, 0, PAGE};
 	ph[PH_LOAD_R].p_filesz = ph[PH_LOAD_R].p_memsz = pl[SEC_BASE].offset + 1;
-	ph[PH_LOAD_RX] = (GElf_Phdr){PT_LOAD,
-				     PF_R | PF_X,
-				     pl[SEC_TEXT].offset,
-				     pl[SEC_TEXT].offset,
-				     pl[SEC_TEXT].offset,
-				     pl[SEC_TEXT].size,
-				     pl[SEC_TEXT].size,
-				     PAGE};
-	ph[PH_LOAD_RW] = (GElf_Phdr){PT_LOAD,
-				     PF_R | PF_W,
-				     pl[SEC_DYNAMIC].offset,
-				     pl[SEC_DYNAMIC].offset,
-				     pl[SEC_DYNAMIC].offset,
-				     pl[SEC_DYNAMIC].size,
-				     pl[SEC_DYNAMIC].size,
-				     PAGE};
-	ph[PH_LOAD_PROBES] = (GElf_Phdr){PT_LOAD,
-					 PF_R,
-					 pl[SEC_PROBES].offset,
-					 pl[SEC_PROBES].offset,
-					 pl[SEC_PROBES].offset,
-					 pl[SEC_PROBES].size,
-					 pl[SEC_PROBES].size,
-					 PAGE};
-	ph[PH_DYNAMIC] = (GElf_Phdr){PT_DYNAMIC,
-				     PF_R | PF_W,
-				     pl[SEC_DYNAMIC].offset,
-				     pl[SEC_DYNAMIC].offset,
-				     pl[SEC_DYNAMIC].offset,
-				     pl[SEC_DYNAMIC].size,
-				     pl[SEC_DYNAMIC].size,
-				     8};
+	ph[PH_LOAD_RX] = segment_of(PT_LOAD, PF_R | PF_X, &pl[SEC_TEXT], PAGE);
+	ph[PH_LOAD_RW] = segment_of(PT_LOAD, PF_R | PF_W, &pl[SEC_DYNAMIC], PAGE);
+	ph[PH_LOAD_PROBES] = segment_of(PT_LOAD, PF_R, &pl[SEC_PROBES], PAGE);
+	ph[PH_DYNAMIC] = segment_of(PT_DYNAMIC, PF_R | PF_W, &pl[SEC_DYNAMIC], 8);
 	ph[PH_STACK] = (GElf_Phdr){PT_GNU_STACK, PF_R | PF_W, 0, 0, 0, 0, 0, 16};
 	for (int i = 0; i < PH__COUNT; i++) {
 		if (!gelf_update_phdr(elf, i, &ph[i])) {
