@@ -112,50 +112,48 @@ static ssize_t finish(ssize_t ret)
 	return ret;
 }
 
-ssize_t usdt_note__encode(const struct usdt_note_desc *desc, const struct usdt_encode_opts *opts,
-			  void *buf, size_t size)
+/*
+ * Both notes carry the same three strings after their addresses: validates
+ * them and the options, then encodes. Sets errno on failure.
+ */
+static ssize_t encode_probe_note(const char *owner, uint32_t type, const uint64_t *addr, int naddr,
+				 const char *provider, const char *name, const char *args,
+				 const struct usdt_encode_opts *opts, void *buf, size_t size)
 {
+	const char *str[3] = {provider, name, args ? args : ""};
 	struct encode_cfg cfg;
-	const char *str[3];
 	size_t len[3];
-	uint64_t addr[3];
 	int err;
 
-	if (!desc || !valid_ident(desc->provider) || !valid_ident(desc->name))
+	if (!valid_ident(provider) || !valid_ident(name))
 		return finish(-EINVAL);
 	err = parse_opts(opts, &cfg);
 	if (err)
 		return finish(err);
-	str[0] = desc->provider;
-	str[1] = desc->name;
-	str[2] = desc->args ? desc->args : "";
 	for (int i = 0; i < 3; i++)
 		len[i] = strlen(str[i]);
+	return finish(encode(owner, type, addr, naddr, str, len, 3, &cfg, buf, size));
+}
+
+ssize_t usdt_note__encode(const struct usdt_note_desc *desc, const struct usdt_encode_opts *opts,
+			  void *buf, size_t size)
+{
+	uint64_t addr[3];
+
+	if (!desc)
+		return finish(-EINVAL);
 	addr[0] = desc->pc;
 	addr[1] = desc->base;
 	addr[2] = desc->semaphore;
-	return finish(encode(USDT_STAPSDT_OWNER, USDT_STAPSDT_NOTE_TYPE, addr, 3, str, len, 3, &cfg,
-			     buf, size));
+	return encode_probe_note(USDT_STAPSDT_OWNER, USDT_STAPSDT_NOTE_TYPE, addr, 3,
+				 desc->provider, desc->name, desc->args, opts, buf, size);
 }
 
 ssize_t usdt_meta_note__encode(const struct usdt_meta_desc *desc,
 			       const struct usdt_encode_opts *opts, void *buf, size_t size)
 {
-	struct encode_cfg cfg;
-	const char *str[3];
-	size_t len[3];
-	int err;
-
-	if (!desc || !valid_ident(desc->provider) || !valid_ident(desc->name))
+	if (!desc)
 		return finish(-EINVAL);
-	err = parse_opts(opts, &cfg);
-	if (err)
-		return finish(err);
-	str[0] = desc->provider;
-	str[1] = desc->name;
-	str[2] = desc->args ? desc->args : "";
-	for (int i = 0; i < 3; i++)
-		len[i] = strlen(str[i]);
-	return finish(encode(USDT_META_OWNER, USDT_META_NOTE_TYPE, &desc->pc, 1, str, len, 3, &cfg,
-			     buf, size));
+	return encode_probe_note(USDT_META_OWNER, USDT_META_NOTE_TYPE, &desc->pc, 1, desc->provider,
+				 desc->name, desc->args, opts, buf, size);
 }
