@@ -1,63 +1,63 @@
 // SPDX-License-Identifier: MIT
 /*
- * The tracer's argument engine, user side (see engine.h).
+ * The probe engine (see engine.h): objects, probes and locations.
  *
  * Why our own engine: Debian's libbpf 1.1.2 cannot parse SIB or sym(%rip)
  * argument specs, so bpf_program__attach_usdt() fails on real software.
- * The sdt core parses every spec form; this file lowers each parsed spec
- * to a struct usdt_fetch the generic BPF program (fetch.bpf.h) evaluates,
- * with everything the kernel cannot know precomputed here: pt_regs offsets,
- * and rip-relative (or absolute-symbol) addresses expressed as a delta from
- * the probe address, which holds for any load address and so needs no PID.
+ * The sdt core parses every spec form, lower.c turns each into a fetch
+ * descriptor, and this file keeps the tables that say which location is
+ * which probe of which object.
  *
  * Objects are identified by (dev, ino): the same file reached through a
- * path, a /proc/PID/map_files link or a memfd is scanned once. Uprobes are
- * raw (bpf_program__attach_uprobe_opts) with the location index as cookie
- * and the semaphore's file offset as ref_ctr_offset, so the kernel turns
- * semaphores on while attached and off again when the links go.
+ * path, a /proc/PID/map_files link or a memfd is scanned once. Objects,
+ * probes and locations are hashed (hashidx.h), so a binary with 100 000
+ * probes is set up in linear time. Files are opened non-blocking and only
+ * if regular (the sdt reader checks): a FIFO a target swaps onto a mapped
+ * path cannot hang the tracer.
  */
 #include <errno.h>
 #include <fnmatch.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/user.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "attach.h"
 #include "discover.h"
 #include "engine.h"
+#include "hashidx.h"
+#include "lower.h"
+#include "probe_spec.h"
 
 struct engine_spec {
-	char *text; /* as given */
-	char *path; /* NULL: search the target's objects */
-	char *provider; /* glob */
-	char *name; /* glob */
-	dev_t dev; /* of path, once resolved */
+	struct probe_spec ps;
+	char *resolved_path; /* the PATH as opened */
+	char *display_path; /* the PATH as shown: searched on $PATH, not rooted */
+	dev_t dev; /* of the PATH, once resolved */
 	ino_t ino;
 	bool resolved;
-	bool scanned; /* its object was scanned */
+	bool scanned;
 	size_t matches;
 };
 
 struct engine_decl {
-	char *provider; /* glob */
-	char *name; /* glob */
+	struct probe_spec ps; /* provider/name globs */
 	int n;
+	uint16_t f32_mask;
 	struct usdt_arg_meta meta[FETCH_MAX_ARGS];
 };
 
 struct engine_obj {
 	dev_t dev;
 	ino_t ino;
+	char *attach_path;
 	bool generic_done; /* PATH-less specs were matched against it */
 	bool path_done; /* every PATH spec naming it was matched against it */
 };
@@ -67,8 +67,8 @@ struct engine_obj {
 
 struct engine {
 	struct engine_opts opts;
-	int *link_fds; /* uprobe_multi links, one per object and scan */
-	size_t nlink_fds;
+	enum engine_attach_mode mode;
+	struct attach_set links;
 	struct engine_spec *specs;
 	size_t nspecs;
 	struct engine_decl *decls;
@@ -76,16 +76,24 @@ struct engine {
 	char **added; /* engine__add_object paths */
 	size_t nadded;
 	struct engine_obj *objs;
-	size_t nobjs;
+	size_t nobjs, cap_objs;
+	struct hashidx obj_idx;
 	struct engine_probe *probes;
 	size_t nprobes, cap_probes;
-	size_t *probe_obj; /* object index of each probe */
-	uint64_t **probe_specs; /* per probe: bitmap of the PROBE specs that matched it */
+	size_t *probe_obj; /* object of each probe */
+	size_t cap_probe_obj;
+	uint64_t *probe_specs; /* SPEC_WORDS per probe: the PROBE specs that matched it */
 	size_t cap_probe_specs;
-	size_t cap_probe_obj, cap_loc_obj;
+	size_t *probe_first_loc;
+	size_t cap_probe_first_loc;
+	uint16_t *probe_unsupported;
+	size_t cap_probe_unsupported;
+	struct hashidx probe_idx;
 	struct engine_loc *locs;
 	size_t nlocs, cap_locs;
 	size_t *loc_obj;
+	size_t cap_loc_obj;
+	struct hashidx loc_idx;
 	unsigned int max_strings;
 	unsigned int max_args;
 	bool scanned; /* engine__scan ran: the spec list is fixed */
@@ -94,11 +102,14 @@ struct engine {
 static void warn(struct engine *eng, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void warn(struct engine *eng, const char *fmt, ...)
 {
+	FILE *out = eng->opts.log ? eng->opts.log : stderr;
 	va_list ap;
 
+	fprintf(out, "%s: ", eng->opts.who ? eng->opts.who : "usdtkit");
 	va_start(ap, fmt);
-	vfprintf(eng->opts.log ? eng->opts.log : stderr, fmt, ap);
+	vfprintf(out, fmt, ap);
 	va_end(ap);
+	fputc('\n', out);
 }
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -130,87 +141,35 @@ int engine__new(const struct engine_opts *opts, struct engine **out)
 	return 0;
 }
 
-struct detach_job {
-	struct engine_loc *locs;
-	size_t n, stride;
-};
-
-static void *detach_thread(void *arg)
-{
-	struct detach_job *job = arg;
-
-	for (size_t i = 0; i < job->n; i += job->stride) {
-		bpf_link__destroy(job->locs[i].link);
-		job->locs[i].link = NULL;
-	}
-	return NULL;
-}
-
-/*
- * Closing a uprobe perf event waits for an RCU-tasks-trace grace period
- * (tens of milliseconds), one close after the other: 500 probes would take
- * a minute to detach. Closing from many threads lets the waits overlap.
- */
 void engine__detach(struct engine *eng)
 {
-	enum { MAX_THREADS = 64, PER_THREAD = 4 };
-
-	for (size_t i = 0; i < eng->nlink_fds; i++)
-		close(eng->link_fds[i]);
-	eng->nlink_fds = 0;
-	struct detach_job jobs[MAX_THREADS];
-	pthread_t tids[MAX_THREADS];
-	size_t nthreads = 0, linked = 0;
-
-	for (size_t i = 0; i < eng->nlocs; i++)
-		linked += eng->locs[i].link != NULL;
-	if (linked > PER_THREAD) {
-		size_t want = linked / PER_THREAD;
-
-		want = want > MAX_THREADS ? MAX_THREADS : want;
-		for (size_t t = 0; t < want; t++) {
-			jobs[t] = (struct detach_job){eng->locs + t, eng->nlocs - t, want};
-			if (pthread_create(&tids[nthreads], NULL, detach_thread, &jobs[t]))
-				break;
-			nthreads++;
-		}
-		for (size_t t = 0; t < nthreads; t++)
-			pthread_join(tids[t], NULL);
-		if (nthreads == want)
-			return;
-	}
-	for (size_t i = 0; i < eng->nlocs; i++) {
-		bpf_link__destroy(eng->locs[i].link);
-		eng->locs[i].link = NULL;
-	}
+	attach_set__close(&eng->links);
 }
 
 void engine__free(struct engine *eng)
 {
 	if (!eng)
 		return;
-	engine__detach(eng);
+	attach_set__free(&eng->links);
 	for (size_t i = 0; i < eng->nspecs; i++) {
-		free(eng->specs[i].text);
-		free(eng->specs[i].path);
-		free(eng->specs[i].provider);
-		free(eng->specs[i].name);
+		probe_spec__free(&eng->specs[i].ps);
+		free(eng->specs[i].resolved_path);
+		free(eng->specs[i].display_path);
 	}
-	for (size_t i = 0; i < eng->ndecls; i++) {
-		free(eng->decls[i].provider);
-		free(eng->decls[i].name);
-	}
+	for (size_t i = 0; i < eng->ndecls; i++)
+		probe_spec__free(&eng->decls[i].ps);
 	for (size_t i = 0; i < eng->nadded; i++)
 		free(eng->added[i]);
+	for (size_t i = 0; i < eng->nobjs; i++)
+		free(eng->objs[i].attach_path);
 	for (size_t i = 0; i < eng->nprobes; i++) {
 		free(eng->probes[i].provider);
 		free(eng->probes[i].name);
 		free(eng->probes[i].object);
-		free(eng->probe_specs[i]);
 	}
-	for (size_t i = 0; i < eng->nlocs; i++)
-		free(eng->locs[i].attach_path);
-	free(eng->link_fds);
+	hashidx__free(&eng->obj_idx);
+	hashidx__free(&eng->probe_idx);
+	hashidx__free(&eng->loc_idx);
 	free(eng->specs);
 	free(eng->decls);
 	free(eng->added);
@@ -218,48 +177,27 @@ void engine__free(struct engine *eng)
 	free(eng->probes);
 	free(eng->probe_obj);
 	free(eng->probe_specs);
+	free(eng->probe_first_loc);
+	free(eng->probe_unsupported);
 	free(eng->locs);
 	free(eng->loc_obj);
 	free(eng);
 }
 
-/* Splits "A:B" at the last colon or "A:B:C" into its parts; globs need no escaping. */
 int engine__add_probe(struct engine *eng, const char *text)
 {
 	struct engine_spec s = {0};
-	const char *c1, *c2;
 	void *np;
+	int err;
 
 	if (eng->scanned)
 		return -EBUSY; /* probes record their specs in bitmaps sized at scan time */
-	c2 = strrchr(text, ':');
-	if (!c2 || c2 == text || !c2[1])
-		return -EINVAL;
-	c1 = NULL;
-	for (const char *p = c2 - 1; p >= text; p--) {
-		if (*p == ':') {
-			c1 = p;
-			break;
-		}
-	}
-	if (c1 && (c1 == text || c1 + 1 == c2))
-		return -EINVAL;
-	s.text = strdup(text);
-	s.name = strdup(c2 + 1);
-	if (c1) {
-		s.path = strndup(text, c1 - text);
-		s.provider = strndup(c1 + 1, c2 - c1 - 1);
-	} else {
-		s.provider = strndup(text, c2 - text);
-	}
-	np = realloc(eng->specs, (eng->nspecs + 1) * sizeof(*eng->specs));
-	if (!s.text || !s.name || !s.provider || (c1 && !s.path) || !np) {
-		free(s.text);
-		free(s.name);
-		free(s.path);
-		free(s.provider);
-		if (np)
-			eng->specs = np;
+	err = probe_spec__parse(&s.ps, text);
+	if (err)
+		return err;
+	np = realloc(eng->specs, (eng->nspecs + 1) * sizeof(s));
+	if (!np) {
+		probe_spec__free(&s.ps);
 		return -ENOMEM;
 	}
 	eng->specs = np;
@@ -267,41 +205,85 @@ int engine__add_probe(struct engine *eng, const char *text)
 	return 0;
 }
 
+/*
+ * "[name:]type" items separated by commas. f32 is the tracer's own type
+ * (no runtime or metadata note carries it): it is read as f64 by the
+ * metadata parser and remembered in a mask.
+ */
+static int parse_decl_items(const char *list, struct engine_decl *d)
+{
+	struct usdt_parse_error perr = {0};
+	size_t len = strlen(list);
+	char *copy = strdup(list), *items = malloc(len + 2 * FETCH_MAX_ARGS + 2), *save = NULL;
+	int n = 0, err = -EINVAL;
+
+	if (!copy || !items) {
+		err = -ENOMEM;
+		goto out;
+	}
+	items[0] = 0;
+	for (char *it = strtok_r(copy, ",", &save); it; it = strtok_r(NULL, ",", &save)) {
+		char *colon = strrchr(it, ':');
+		char *type = colon ? colon + 1 : it;
+
+		if (n == FETCH_MAX_ARGS) {
+			err = -E2BIG;
+			goto out;
+		}
+		strcat(items, " ");
+		if (!strcmp(type, "f32")) {
+			d->f32_mask |= 1u << n;
+			*type = 0;
+			strcat(items, it);
+			strcat(items, "f64");
+		} else {
+			strcat(items, it);
+		}
+		n++;
+	}
+	n = usdt_meta__parse(d->meta, FETCH_MAX_ARGS, items, &perr);
+	if (n < 0) {
+		err = n == -E2BIG ? -E2BIG : -EINVAL;
+		goto out;
+	}
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < i; j++)
+			if (d->meta[i].name[0] && !strcmp(d->meta[i].name, d->meta[j].name))
+				goto out; /* a name given twice */
+	d->n = n;
+	err = 0;
+out:
+	free(copy);
+	free(items);
+	return err;
+}
+
 int engine__add_args_decl(struct engine *eng, const char *text)
 {
+	const char *eq = strchr(text, '=');
 	struct engine_decl d = {0};
-	struct usdt_parse_error perr = {0};
-	const char *eq = strchr(text, '='), *colon;
-	char *items = NULL;
-	int n, err = -EINVAL;
+	char *sel;
 	void *np;
+	int err;
 
-	if (!eq)
-		return -EINVAL;
-	colon = memrchr(text, ':', eq - text);
-	if (!colon || colon == text || colon + 1 == eq)
-		return -EINVAL;
-	items = strdup(eq + 1);
-	if (!items)
+	if (!eq || eq == text || !eq[1] || !memchr(text, ':', eq - text))
+		return -EINVAL; /* PROVIDER:NAME=... */
+	err = parse_decl_items(eq + 1, &d);
+	if (err)
+		return err;
+	sel = strndup(text, eq - text);
+	if (!sel)
 		return -ENOMEM;
-	for (char *p = items; *p; p++)
-		if (*p == ',')
-			*p = ' ';
-	n = usdt_meta__parse(d.meta, FETCH_MAX_ARGS, items, &perr);
-	free(items);
-	if (n < 0)
-		return n == -E2BIG ? -E2BIG : -EINVAL;
-	d.n = n;
-	d.provider = strndup(text, colon - text);
-	d.name = strndup(colon + 1, eq - colon - 1);
-	np = realloc(eng->decls, (eng->ndecls + 1) * sizeof(*eng->decls));
-	if (!d.provider || !d.name || !np) {
-		err = -ENOMEM;
+	err = probe_spec__parse(&d.ps, sel);
+	free(sel);
+	if (err)
+		return err;
+	np = realloc(eng->decls, (eng->ndecls + 1) * sizeof(d));
+	if (d.ps.path || !np) {
+		probe_spec__free(&d.ps);
 		if (np)
 			eng->decls = np;
-		free(d.provider);
-		free(d.name);
-		return err;
+		return np ? -EINVAL : -ENOMEM;
 	}
 	eng->decls = np;
 	eng->decls[eng->ndecls++] = d;
@@ -313,22 +295,22 @@ int engine__add_object(struct engine *eng, const char *path)
 	char *p = strdup(path);
 	void *np = realloc(eng->added, (eng->nadded + 1) * sizeof(char *));
 
+	if (np)
+		eng->added = np;
 	if (!p || !np) {
 		free(p);
-		if (np)
-			eng->added = np;
 		return -ENOMEM;
 	}
-	eng->added = np;
 	eng->added[eng->nadded++] = p;
 	return 0;
 }
-
 /* PATH without a slash: an executable on $PATH or a library in the usual directories. */
 static char *resolve_path(const char *name)
 {
 	static const char *const libdirs[] = {"/lib/x86_64-linux-gnu",
 					      "/usr/lib/x86_64-linux-gnu",
+					      "/lib/aarch64-linux-gnu",
+					      "/usr/lib/aarch64-linux-gnu",
 					      "/lib64",
 					      "/usr/lib64",
 					      "/lib",
@@ -359,302 +341,197 @@ static char *resolve_path(const char *name)
 	return strdup(name);
 }
 
-static struct engine_obj *find_obj(struct engine *eng, dev_t dev, ino_t ino)
+struct obj_key {
+	const struct engine *eng;
+	dev_t dev;
+	ino_t ino;
+};
+
+static uint64_t obj_hash(dev_t dev, ino_t ino)
 {
-	for (size_t i = 0; i < eng->nobjs; i++)
-		if (eng->objs[i].dev == dev && eng->objs[i].ino == ino)
-			return &eng->objs[i];
-	return NULL;
+	uint64_t k[2] = {dev, ino};
+
+	return hashidx__bytes(HASHIDX_SEED, k, sizeof(k));
 }
 
-/*
- * Byte offset of @reg in the kernel's struct pt_regs, which begins with the
- * user-visible register block (x86-64: user_regs_struct order; arm64:
- * user_pt_regs). Only the host's architecture can be traced.
- */
-#if defined(__x86_64__)
-#define ENGINE_ARCH USDT_ARCH_X86_64
-static int reg_off(enum usdt_reg reg)
+static bool obj_eq(const void *ctx, size_t i)
 {
-	switch (reg) {
-	case USDT_REG_X86_AX:
-		return offsetof(struct user_regs_struct, rax);
-	case USDT_REG_X86_BX:
-		return offsetof(struct user_regs_struct, rbx);
-	case USDT_REG_X86_CX:
-		return offsetof(struct user_regs_struct, rcx);
-	case USDT_REG_X86_DX:
-		return offsetof(struct user_regs_struct, rdx);
-	case USDT_REG_X86_SI:
-		return offsetof(struct user_regs_struct, rsi);
-	case USDT_REG_X86_DI:
-		return offsetof(struct user_regs_struct, rdi);
-	case USDT_REG_X86_BP:
-		return offsetof(struct user_regs_struct, rbp);
-	case USDT_REG_X86_SP:
-		return offsetof(struct user_regs_struct, rsp);
-	case USDT_REG_X86_R8:
-		return offsetof(struct user_regs_struct, r8);
-	case USDT_REG_X86_R9:
-		return offsetof(struct user_regs_struct, r9);
-	case USDT_REG_X86_R10:
-		return offsetof(struct user_regs_struct, r10);
-	case USDT_REG_X86_R11:
-		return offsetof(struct user_regs_struct, r11);
-	case USDT_REG_X86_R12:
-		return offsetof(struct user_regs_struct, r12);
-	case USDT_REG_X86_R13:
-		return offsetof(struct user_regs_struct, r13);
-	case USDT_REG_X86_R14:
-		return offsetof(struct user_regs_struct, r14);
-	case USDT_REG_X86_R15:
-		return offsetof(struct user_regs_struct, r15);
-	case USDT_REG_X86_IP:
-		return offsetof(struct user_regs_struct, rip);
-	default:
-		return -ENOTSUP;
-	}
-}
-#elif defined(__aarch64__)
-#include <asm/ptrace.h>
-#define ENGINE_ARCH USDT_ARCH_AARCH64
-static int reg_off(enum usdt_reg reg)
-{
-	if (reg >= USDT_REG_A64_X0 && reg <= USDT_REG_A64_X30)
-		return offsetof(struct user_pt_regs, regs) + (reg - USDT_REG_A64_X0) * 8;
-	if (reg == USDT_REG_A64_SP)
-		return offsetof(struct user_pt_regs, sp);
-	return -ENOTSUP;
-}
-#else
-#define ENGINE_ARCH USDT_ARCH_UNKNOWN
-static int reg_off(enum usdt_reg reg)
-{
-	return -ENOTSUP;
-}
-#endif
+	const struct obj_key *k = ctx;
 
-static int scale_shift(unsigned int scale)
-{
-	switch (scale) {
-	case 0:
-	case 1:
-		return 0;
-	case 2:
-		return 1;
-	case 4:
-		return 2;
-	case 8:
-		return 3;
-	default:
-		return -EINVAL;
-	}
+	return k->eng->objs[i].dev == k->dev && k->eng->objs[i].ino == k->ino;
 }
 
-/*
- * Lowers one parsed spec. Symbols: sym(%rip) and a bare symbol both become
- * probe_ip + (sym + disp - probe_vaddr); sym(%reg) only in ET_EXEC objects,
- * where link-time addresses are run-time addresses.
- */
-static int compile_arg(const struct usdt_notes *notes, const struct usdt_note *note,
-		       const struct usdt_arg_spec *a, struct usdt_fetch *f)
+/* The object (dev, ino), added if new. SIZE_MAX without memory. */
+static size_t get_obj(struct engine *eng, dev_t dev, ino_t ino, const char *attach_path)
 {
-	uint64_t sym = 0;
-	int off, sh;
+	struct obj_key k = {eng, dev, ino};
+	uint64_t h = obj_hash(dev, ino);
+	size_t i = hashidx__find(&eng->obj_idx, h, obj_eq, &k);
+	struct engine_obj *o;
 
-	memset(f, 0, sizeof(*f));
-	f->size = a->size;
-	f->str_slot = FETCH_NO_SLOT;
-	if (a->is_signed)
-		f->flags |= FETCH_SIGNED;
-	switch (a->kind) {
-	case USDT_OPERAND_CONST:
-		f->kind = FETCH_CONST;
-		f->val = a->imm;
-		return 0;
-	case USDT_OPERAND_REG:
-		off = reg_off(a->base);
-		if (off < 0)
-			return off;
-		f->kind = FETCH_REG;
-		f->base_off = off;
-		f->base_size = a->base_size ? a->base_size : 8;
-		f->base_shift = a->base_high8 ? 8 : 0;
-		return 0;
-	case USDT_OPERAND_MEM:
-		break;
-	default:
-		return -EINVAL;
+	if (i != SIZE_MAX)
+		return i;
+	if (grow((void **)&eng->objs, &eng->cap_objs, eng->nobjs + 1, sizeof(*o)))
+		return SIZE_MAX;
+	o = &eng->objs[eng->nobjs];
+	memset(o, 0, sizeof(*o));
+	o->dev = dev;
+	o->ino = ino;
+	o->attach_path = strdup(attach_path);
+	if (!o->attach_path || hashidx__insert(&eng->obj_idx, h, eng->nobjs)) {
+		free(o->attach_path);
+		return SIZE_MAX;
 	}
-	f->kind = FETCH_MEM;
-	f->val = a->disp;
-	if (a->symbol[0] && usdt_notes__symbol(notes, a->symbol, &sym))
-		return -ENOENT;
-	if (a->reloc == USDT_RELOC_A64_LO12) {
-		/* base holds the symbol's page (adrp); load bias is page-aligned */
-		f->val = a->disp + (int64_t)(sym & 0xfff);
-	} else if (a->reloc != USDT_RELOC_NONE) {
-		return -ENOTSUP;
-	} else if (a->base == USDT_REG_X86_IP || (a->base == USDT_REG_NONE && a->symbol[0])) {
-		f->flags |= FETCH_BASE_IP;
-		/* without a symbol the displacement is taken relative to the probe */
-		f->val =
-			a->symbol[0] ? (int64_t)(sym + (uint64_t)a->disp - note->pc_addr) : a->disp;
-	} else if (a->symbol[0]) {
-		if (usdt_notes__elf_type(notes) != 2 /* ET_EXEC */)
-			return -ENOTSUP;
-		f->val += sym;
-	}
-	if (a->base != USDT_REG_NONE && a->base != USDT_REG_X86_IP) {
-		off = reg_off(a->base);
-		if (off < 0)
-			return off;
-		f->flags |= FETCH_BASE;
-		f->base_off = off;
-		f->base_size = a->base_size ? a->base_size : 8;
-	}
-	if (a->index != USDT_REG_NONE) {
-		off = reg_off(a->index);
-		sh = scale_shift(a->scale);
-		if (off < 0 || sh < 0)
-			return off < 0 ? off : sh;
-		f->flags |= FETCH_INDEX;
-		f->index_off = off;
-		f->index_size = a->index_size ? a->index_size : 8;
-		f->scale_shift = sh;
-	}
-	return 0;
+	return eng->nobjs++;
 }
 
-static bool spec_matches(const struct engine_spec *s, const struct usdt_note *n)
+struct probe_key {
+	const struct engine *eng;
+	size_t obj;
+	const char *provider, *name;
+};
+
+static uint64_t probe_hash(size_t obj, const char *provider, const char *name)
 {
-	return !fnmatch(s->provider, n->provider, 0) && !fnmatch(s->name, n->name, 0);
+	uint64_t h = hashidx__bytes(HASHIDX_SEED, &obj, sizeof(obj));
+
+	return hashidx__str(hashidx__str(h, provider), name);
+}
+
+static bool probe_eq(const void *ctx, size_t i)
+{
+	const struct probe_key *k = ctx;
+	const struct engine_probe *p = &k->eng->probes[i];
+
+	return k->eng->probe_obj[i] == k->obj && !strcmp(p->provider, k->provider) &&
+	       !strcmp(p->name, k->name);
+}
+
+/* --args declarations win over the metadata note. */
+static void type_probe(struct engine *eng, struct engine_probe *p, const struct usdt_note *n)
+{
+	struct usdt_parse_error perr;
+
+	for (size_t i = 0; i < eng->ndecls; i++) {
+		struct engine_decl *d = &eng->decls[i];
+
+		if (probe_spec__match(&d->ps, n->provider, n->name)) {
+			memcpy(p->meta, d->meta, sizeof(d->meta[0]) * d->n);
+			p->f32_mask = d->f32_mask;
+			p->typed = true;
+			return;
+		}
+	}
+	if (n->meta && usdt_meta__parse(p->meta, FETCH_MAX_ARGS, n->meta, &perr) >= 0)
+		p->typed = true;
+	else
+		memset(p->meta, 0, sizeof(p->meta));
 }
 
 static int find_or_add_probe(struct engine *eng, size_t obj, const char *display,
 			     const struct usdt_note *n)
 {
+	struct probe_key k = {eng, obj, n->provider, n->name};
+	uint64_t h = probe_hash(obj, n->provider, n->name);
+	size_t i = hashidx__find(&eng->probe_idx, h, probe_eq, &k), words = SPEC_WORDS(eng->nspecs);
 	struct engine_probe *p;
-	struct usdt_parse_error perr;
-	int cnt;
 
-	for (size_t i = 0; i < eng->nprobes; i++)
-		if (eng->probe_obj[i] == obj && !strcmp(eng->probes[i].provider, n->provider) &&
-		    !strcmp(eng->probes[i].name, n->name))
-			return i;
-	if (grow((void **)&eng->probes, &eng->cap_probes, eng->nprobes + 1, sizeof(*p)))
+	if (i != SIZE_MAX)
+		return i;
+	i = eng->nprobes;
+	if (grow((void **)&eng->probes, &eng->cap_probes, i + 1, sizeof(*p)) ||
+	    grow((void **)&eng->probe_obj, &eng->cap_probe_obj, i + 1, sizeof(size_t)) ||
+	    grow((void **)&eng->probe_first_loc, &eng->cap_probe_first_loc, i + 1,
+		 sizeof(size_t)) ||
+	    grow((void **)&eng->probe_unsupported, &eng->cap_probe_unsupported, i + 1,
+		 sizeof(uint16_t)) ||
+	    grow((void **)&eng->probe_specs, &eng->cap_probe_specs, (i + 1) * words,
+		 sizeof(uint64_t)))
 		return -ENOMEM;
-	if (grow((void **)&eng->probe_obj, &eng->cap_probe_obj, eng->nprobes + 1, sizeof(size_t)))
-		return -ENOMEM;
-	if (grow((void **)&eng->probe_specs, &eng->cap_probe_specs, eng->nprobes + 1,
-		 sizeof(uint64_t *)))
-		return -ENOMEM;
-	p = &eng->probes[eng->nprobes];
+	p = &eng->probes[i];
 	memset(p, 0, sizeof(*p));
 	p->nargs = -1;
 	p->provider = strdup(n->provider);
 	p->name = strdup(n->name);
 	p->object = strdup(display);
-	eng->probe_specs[eng->nprobes] = calloc(SPEC_WORDS(eng->nspecs), sizeof(uint64_t));
-	if (!p->provider || !p->name || !p->object || !eng->probe_specs[eng->nprobes]) {
+	if (!p->provider || !p->name || !p->object || hashidx__insert(&eng->probe_idx, h, i)) {
 		free(p->provider);
 		free(p->name);
 		free(p->object);
-		free(eng->probe_specs[eng->nprobes]);
 		return -ENOMEM;
 	}
-	/* --args declarations win over the metadata note */
-	for (size_t i = 0; i < eng->ndecls; i++) {
-		struct engine_decl *d = &eng->decls[i];
-
-		if (!fnmatch(d->provider, n->provider, 0) && !fnmatch(d->name, n->name, 0)) {
-			memcpy(p->meta, d->meta, sizeof(d->meta[0]) * d->n);
-			p->typed = true;
-			break;
-		}
-	}
-	if (!p->typed && n->meta) {
-		cnt = usdt_meta__parse(p->meta, FETCH_MAX_ARGS, n->meta, &perr);
-		if (cnt >= 0)
-			p->typed = true;
-		else
-			memset(p->meta, 0, sizeof(p->meta));
-	}
-	eng->probe_obj[eng->nprobes] = obj;
-	return eng->nprobes++;
+	memset(&eng->probe_specs[i * words], 0, words * sizeof(uint64_t));
+	eng->probe_first_loc[i] = SIZE_MAX;
+	eng->probe_unsupported[i] = 0;
+	eng->probe_obj[i] = obj;
+	type_probe(eng, p, n);
+	eng->nprobes++;
+	return i;
 }
 
 /* Records that the specs in @hits (a SPEC_WORDS bitmap) selected probe @pid. */
 static void mark_specs(struct engine *eng, size_t pid, const uint64_t *hits)
 {
-	for (size_t w = 0; w < SPEC_WORDS(eng->nspecs); w++)
-		eng->probe_specs[pid][w] |= hits[w];
+	size_t words = SPEC_WORDS(eng->nspecs);
+
+	for (size_t w = 0; w < words; w++)
+		eng->probe_specs[pid * words + w] |= hits[w];
 }
 
-static int add_loc(struct engine *eng, size_t obj, const char *attach_path, const char *display,
-		   const struct usdt_notes *notes, const struct usdt_note *n, const uint64_t *hits)
-{
-	struct usdt_arg_spec specs[FETCH_MAX_ARGS];
-	struct usdt_parse_error perr = {0};
-	struct engine_loc *l;
-	struct engine_probe *p;
-	unsigned int nstr = 0;
-	int pid, nargs, err;
+struct loc_key {
+	const struct engine *eng;
+	size_t obj;
+	uint64_t pc;
+	uint32_t probe;
+};
 
-	for (size_t i = 0; i < eng->nlocs; i++) {
-		if (eng->loc_obj[i] == obj && eng->locs[i].pc_offset == n->pc_offset) {
-			mark_specs(eng, eng->locs[i].probe_id, hits);
-			return 0;
-		}
-	}
-	if (n->pc_offset == USDT_NO_OFFSET) {
-		warn(eng, "usdtkit: %s: %s:%s at 0x%llx is not in a loaded segment, skipped\n",
-		     display, n->provider, n->name, (unsigned long long)n->pc_addr);
-		return 0;
-	}
-	nargs = usdt_arg_specs__parse(specs, FETCH_MAX_ARGS, n->args, usdt_notes__arch(notes),
-				      &perr);
-	if (nargs < 0) {
-		warn(eng,
-		     "usdtkit: %s: %s:%s: cannot parse arguments '%s' at byte %zu (%s), skipped\n",
-		     display, n->provider, n->name, n->args, perr.pos,
-		     perr.msg ? perr.msg : strerror(-nargs));
-		return 0;
-	}
-	pid = find_or_add_probe(eng, obj, display, n);
-	if (pid < 0)
-		return pid;
-	mark_specs(eng, pid, hits);
-	if (grow((void **)&eng->locs, &eng->cap_locs, eng->nlocs + 1, sizeof(*l)))
-		return -ENOMEM;
-	if (grow((void **)&eng->loc_obj, &eng->cap_loc_obj, eng->nlocs + 1, sizeof(size_t)))
-		return -ENOMEM;
-	l = &eng->locs[eng->nlocs];
-	memset(l, 0, sizeof(*l));
-	l->attach_path = strdup(attach_path);
-	if (!l->attach_path)
-		return -ENOMEM;
-	p = &eng->probes[pid];
-	if (p->nargs < 0)
-		p->nargs = nargs;
-	l->probe_id = pid;
-	l->pc_offset = n->pc_offset;
-	l->sema_offset = n->semaphore ? n->sema_offset : USDT_NO_OFFSET;
-	l->spec.probe_id = pid;
-	l->spec.nargs = nargs;
+static uint64_t loc_hash(size_t obj, uint64_t pc, uint32_t probe)
+{
+	uint64_t k[3] = {obj, pc, probe};
+
+	return hashidx__bytes(HASHIDX_SEED, k, sizeof(k));
+}
+
+static bool loc_eq(const void *ctx, size_t i)
+{
+	const struct loc_key *k = ctx;
+
+	return k->eng->loc_obj[i] == k->obj && k->eng->locs[i].pc_offset == k->pc &&
+	       k->eng->locs[i].probe_id == k->probe;
+}
+
+static int symbol_of(void *ctx, const char *name, uint64_t *vaddr)
+{
+	return usdt_notes__symbol(ctx, name, vaddr);
+}
+
+/* Lowers every argument of @n into @l; arguments that cannot be fetched are marked. */
+static void lower_args(struct engine *eng, const char *display, const struct usdt_notes *notes,
+		       const struct usdt_note *n, const struct usdt_arg_spec *specs, int nargs,
+		       const struct engine_probe *p, struct engine_loc *l)
+{
+	struct lower_site site = {
+		.arch = usdt_notes__arch(notes),
+		.pc_addr = n->pc_addr,
+		.exec = usdt_notes__elf_type(notes) == 2 /* ET_EXEC */,
+		.symbol = symbol_of,
+		.symbol_ctx = (void *)notes,
+	};
+	unsigned int nstr = 0;
+
 	for (int i = 0; i < nargs; i++) {
 		struct usdt_fetch *f = &l->spec.args[i];
+		int err = lower__arg(&site, &specs[i], f);
 
-		err = compile_arg(notes, n, &specs[i], f);
 		if (err) {
 			char txt[USDT_SPEC_TEXT_MAX];
 
-			usdt_arg_spec__print(&specs[i], usdt_notes__arch(notes), txt, sizeof(txt));
-			warn(eng, "usdtkit: %s: %s:%s: argument %d '%s' cannot be fetched (%s)\n",
-			     display, n->provider, n->name, i, txt, strerror(-err));
+			usdt_arg_spec__print(&specs[i], site.arch, txt, sizeof(txt));
+			warn(eng, "%s: %s:%s: argument %d '%s' cannot be fetched (%s)", display,
+			     n->provider, n->name, i, txt, strerror(-err));
 			memset(f, 0, sizeof(*f));
 			f->str_slot = FETCH_NO_SLOT;
-			l->unsupported[i] = true;
+			l->unsupported |= 1u << i;
 			continue;
 		}
 		if (p->typed && p->meta[i].type == USDT_TYPE_STRING && specs[i].size == 8) {
@@ -663,13 +540,80 @@ static int add_loc(struct engine *eng, size_t obj, const char *attach_path, cons
 		}
 	}
 	l->spec.nstr = nstr;
-	if (nstr > eng->max_strings)
-		eng->max_strings = nstr;
+}
+
+static int add_loc(struct engine *eng, size_t obj, const char *display,
+		   const struct usdt_notes *notes, const struct usdt_note *n, const uint64_t *hits)
+{
+	struct usdt_arg_spec specs[FETCH_MAX_ARGS];
+	struct usdt_parse_error perr = {0};
+	struct loc_key k = {eng, obj, n->pc_offset, 0};
+	struct engine_loc *l;
+	struct engine_probe *p;
+	uint64_t h;
+	int pid, nargs;
+
+	if (n->pc_offset == USDT_NO_OFFSET) {
+		warn(eng, "%s: %s:%s at 0x%llx is not in a loaded segment, skipped", display,
+		     n->provider, n->name, (unsigned long long)n->pc_addr);
+		return 0;
+	}
+	nargs = usdt_arg_specs__parse(specs, FETCH_MAX_ARGS, n->args, usdt_notes__arch(notes),
+				      &perr);
+	if (nargs < 0) {
+		warn(eng, "%s: %s:%s: cannot parse arguments '%s' at byte %zu (%s), skipped",
+		     display, n->provider, n->name, n->args, perr.pos,
+		     perr.msg ? perr.msg : strerror(-nargs));
+		return 0;
+	}
+	pid = find_or_add_probe(eng, obj, display, n);
+	if (pid < 0)
+		return pid;
+	mark_specs(eng, pid, hits);
+	k.probe = pid;
+	h = loc_hash(obj, n->pc_offset, pid);
+	if (hashidx__find(&eng->loc_idx, h, loc_eq, &k) != SIZE_MAX)
+		return 0; /* seen through another PROBE or scan */
+	if (grow((void **)&eng->locs, &eng->cap_locs, eng->nlocs + 1, sizeof(*l)) ||
+	    grow((void **)&eng->loc_obj, &eng->cap_loc_obj, eng->nlocs + 1, sizeof(size_t)) ||
+	    hashidx__insert(&eng->loc_idx, h, eng->nlocs))
+		return -ENOMEM;
+	l = &eng->locs[eng->nlocs];
+	memset(l, 0, sizeof(*l));
+	l->attach_path = eng->objs[obj].attach_path;
+	p = &eng->probes[pid];
+	if (p->nargs < 0)
+		p->nargs = nargs;
+	l->probe_id = pid;
+	l->pc_offset = n->pc_offset;
+	l->sema_offset = n->semaphore ? n->sema_offset : USDT_NO_OFFSET;
+	l->spec.probe_id = pid;
+	l->spec.nargs = nargs;
+	lower_args(eng, display, notes, n, specs, nargs, p, l);
+	eng->probe_unsupported[pid] |= l->unsupported;
+	if (eng->probe_first_loc[pid] == SIZE_MAX)
+		eng->probe_first_loc[pid] = eng->nlocs;
+	if (l->spec.nstr > eng->max_strings)
+		eng->max_strings = l->spec.nstr;
 	if ((unsigned int)nargs > eng->max_args)
 		eng->max_args = nargs;
 	eng->loc_obj[eng->nlocs++] = obj;
 	return 1;
 }
+
+static bool spec_names(const struct engine_spec *sp, dev_t dev, ino_t ino)
+{
+	return sp->ps.path && sp->resolved && sp->dev == dev && sp->ino == ino;
+}
+
+/* The architecture whose objects this tracer can attach to. */
+#if defined(__x86_64__)
+#define ENGINE_ARCH USDT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define ENGINE_ARCH USDT_ARCH_AARCH64
+#else
+#define ENGINE_ARCH USDT_ARCH_UNKNOWN
+#endif
 
 /*
  * Matches the notes of one object against the specs that apply: the PROBEs
@@ -678,53 +622,41 @@ static int add_loc(struct engine *eng, size_t obj, const char *attach_path, cons
 static int scan_object(struct engine *eng, const char *open_path, const char *attach_path,
 		       const char *display, dev_t dev, ino_t ino, bool generic)
 {
-	struct engine_obj *o = find_obj(eng, dev, ino);
-	bool do_generic, do_path;
+	size_t oi = get_obj(eng, dev, ino, attach_path), words = SPEC_WORDS(eng->nspecs), added = 0;
+	bool do_generic, do_path = false;
 	struct usdt_notes *notes;
+	struct engine_obj *o;
 	uint64_t *hits = NULL;
-	size_t oi, added = 0;
 	int err = 0;
 
-	if (!o) {
-		void *np = realloc(eng->objs, (eng->nobjs + 1) * sizeof(*o));
-		if (!np)
-			return -ENOMEM;
-		eng->objs = np;
-		o = &eng->objs[eng->nobjs++];
-		memset(o, 0, sizeof(*o));
-		o->dev = dev;
-		o->ino = ino;
-	}
-	oi = o - eng->objs;
+	if (oi == SIZE_MAX)
+		return -ENOMEM;
+	o = &eng->objs[oi];
 	do_generic = generic && !o->generic_done;
-	do_path = !o->path_done;
+	if (!o->path_done)
+		for (size_t s = 0; s < eng->nspecs && !do_path; s++)
+			do_path = spec_names(&eng->specs[s], dev, ino);
 	o->path_done = true;
 	if (generic)
 		o->generic_done = true;
-	if (do_path) {
-		do_path = false;
-		for (size_t s = 0; s < eng->nspecs; s++)
-			if (eng->specs[s].path && eng->specs[s].resolved &&
-			    eng->specs[s].dev == dev && eng->specs[s].ino == ino)
-				do_path = true;
-	}
 	if (!do_generic && !do_path)
 		return 0;
 	notes = usdt_notes__open_path(open_path, NULL);
 	if (!notes) {
 		err = -errno;
-		if (err == -ENOEXEC || err == -ENOTSUP)
+		if (!do_path && (err == -ENOEXEC || err == -ENOTSUP))
 			return 0;
 		if (eng->opts.verbose || do_path)
-			warn(eng, "usdtkit: %s: %s\n", display, strerror(errno));
+			warn(eng, "%s: %s", display,
+			     err == -ENOEXEC ? "not an ELF file (or not a regular file)"
+					     : strerror(-err));
 		return do_path ? err : 0;
 	}
 	if (usdt_notes__count(notes) && usdt_notes__arch(notes) != ENGINE_ARCH) {
-		warn(eng, "usdtkit: %s: not an object of this machine's architecture, skipped\n",
-		     display);
+		warn(eng, "%s: not an object of this machine's architecture, skipped", display);
 		goto out;
 	}
-	hits = calloc(SPEC_WORDS(eng->nspecs), sizeof(*hits));
+	hits = calloc(words, sizeof(*hits));
 	if (!hits) {
 		err = -ENOMEM;
 		goto out;
@@ -733,14 +665,13 @@ static int scan_object(struct engine *eng, const char *open_path, const char *at
 		const struct usdt_note *n = usdt_notes__get(notes, i);
 		bool hit = false;
 
-		memset(hits, 0, SPEC_WORDS(eng->nspecs) * sizeof(*hits));
+		memset(hits, 0, words * sizeof(*hits));
 		for (size_t s = 0; s < eng->nspecs; s++) {
 			struct engine_spec *sp = &eng->specs[s];
-			bool applies = sp->path ? (do_path && sp->resolved && sp->dev == dev &&
-						   sp->ino == ino)
-						: do_generic;
+			bool applies =
+				sp->ps.path ? do_path && spec_names(sp, dev, ino) : do_generic;
 
-			if (applies && spec_matches(sp, n)) {
+			if (applies && probe_spec__match(&sp->ps, n->provider, n->name)) {
 				sp->matches++;
 				hits[s / 64] |= 1ull << (s % 64);
 				hit = true;
@@ -748,7 +679,7 @@ static int scan_object(struct engine *eng, const char *open_path, const char *at
 		}
 		if (!hit)
 			continue;
-		err = add_loc(eng, oi, attach_path, display, notes, n, hits);
+		err = add_loc(eng, oi, display, notes, n, hits);
 		if (err < 0)
 			goto out;
 		added += err;
@@ -760,291 +691,243 @@ out:
 	return err;
 }
 
-static int scan_path(struct engine *eng, const char *path, bool generic)
+static int scan_path(struct engine *eng, const char *path, const char *display, bool generic)
 {
 	struct stat st;
 
 	if (stat(path, &st))
 		return -errno;
-	return scan_object(eng, path, path, path, st.st_dev, st.st_ino, generic);
+	return scan_object(eng, path, path, display, st.st_dev, st.st_ino, generic);
 }
 
-int engine__scan(struct engine *eng, bool scan_pid)
+/*
+ * Every PATH is resolved before any object is scanned: an object is scanned
+ * once for all the PATH specs naming it, so PROBEs sharing a PATH must all
+ * be known by then. With -p, an absolute PATH names a file in the target's
+ * mount namespace, reached through /proc/PID/root.
+ */
+static int resolve_specs(struct engine *eng)
 {
-	struct object_list list = {0};
-	int err, total = 0;
-
-	eng->scanned = true;
-	/*
-	 * Every PATH is resolved before any object is scanned: an object is
-	 * scanned once for all the PATH specs naming it, so PROBEs sharing a
-	 * PATH must all be known by then.
-	 */
 	for (size_t s = 0; s < eng->nspecs; s++) {
 		struct engine_spec *sp = &eng->specs[s];
+		char *full, *rooted = NULL;
 		struct stat st;
+		int err;
 
-		if (!sp->path || sp->resolved)
+		if (!sp->ps.path || sp->resolved)
 			continue;
-		char *full = resolve_path(sp->path);
+		full = resolve_path(sp->ps.path);
 		if (!full)
 			return -ENOMEM;
+		sp->display_path = strdup(full);
+		if (!sp->display_path) {
+			free(full);
+			return -ENOMEM;
+		}
+		if (eng->opts.pid_root && eng->opts.pid > 0 && full[0] == '/') {
+			if (asprintf(&rooted, "/proc/%d/root%s", (int)eng->opts.pid, full) < 0) {
+				free(full);
+				return -ENOMEM;
+			}
+			free(full);
+			full = rooted;
+		}
 		if (stat(full, &st)) {
 			err = -errno;
-			warn(eng, "usdtkit: %s: %s\n", sp->path, strerror(errno));
+			warn(eng, "%s: %s", sp->ps.path, strerror(errno));
 			free(full);
 			return err;
 		}
-		free(sp->path);
-		sp->path = full;
+		if (!S_ISREG(st.st_mode)) {
+			warn(eng, "%s: %s", sp->ps.path,
+			     S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
+			free(full);
+			return -EINVAL;
+		}
+		sp->resolved_path = full;
 		sp->dev = st.st_dev;
 		sp->ino = st.st_ino;
 		sp->resolved = true;
 	}
+	return 0;
+}
+
+static int scan_pid(struct engine *eng)
+{
+	struct object_list list = {0};
+	int err, total = 0;
+
+	err = discover_pid_objects(eng->opts.pid, &list);
+	if (err)
+		return err;
+	for (size_t i = 0; i < list.count; i++) {
+		const struct mapped_object *mo = &list.objs[i];
+		const char *attach = mo->open_path;
+		struct stat st;
+
+		/* prefer the real path when it still names the mapped file */
+		if (!mo->deleted && !mo->memfd && !stat(mo->display_path, &st) &&
+		    st.st_dev == mo->dev && st.st_ino == mo->ino)
+			attach = mo->display_path;
+		err = scan_object(eng, mo->open_path, attach, mo->display_path, mo->dev, mo->ino,
+				  true);
+		if (err < 0)
+			break;
+		total += err;
+	}
+	object_list__free(&list);
+	return err < 0 ? err : total;
+}
+
+int engine__scan(struct engine *eng, bool scan_pid_objects)
+{
+	int err, total = 0;
+
+	eng->scanned = true;
+	err = resolve_specs(eng);
+	if (err)
+		return err;
 	for (size_t s = 0; s < eng->nspecs; s++) {
 		struct engine_spec *sp = &eng->specs[s];
 
-		if (!sp->path || sp->scanned)
+		if (!sp->ps.path || sp->scanned)
 			continue;
 		sp->scanned = true;
-		err = scan_path(eng, sp->path, false);
+		err = scan_path(eng, sp->resolved_path, sp->display_path, false);
 		if (err < 0)
 			return err;
 		total += err;
 	}
 	for (size_t i = 0; i < eng->nadded; i++) {
-		err = scan_path(eng, eng->added[i], true);
+		err = scan_path(eng, eng->added[i], eng->added[i], true);
 		if (err < 0 && err != -ENOENT)
 			return err;
 		if (err > 0)
 			total += err;
 	}
-	if (scan_pid && eng->opts.pid > 0) {
-		err = discover_pid_objects(eng->opts.pid, &list);
-		if (err)
-			return err;
-		for (size_t i = 0; i < list.count; i++) {
-			const struct mapped_object *mo = &list.objs[i];
-			const char *attach = mo->open_path;
-			struct stat st;
-
-			/* prefer the real path when it still names the mapped file */
-			if (!mo->deleted && !mo->memfd && !stat(mo->display_path, &st) &&
-			    st.st_dev == mo->dev && st.st_ino == mo->ino)
-				attach = mo->display_path;
-			err = scan_object(eng, mo->open_path, attach, mo->display_path, mo->dev,
-					  mo->ino, true);
-			if (err < 0)
-				break;
-			total += err;
-		}
-		object_list__free(&list);
+	if (scan_pid_objects && eng->opts.pid > 0) {
+		err = scan_pid(eng);
 		if (err < 0)
 			return err;
+		total += err;
 	}
 	return total;
 }
 
-/* BPF_LINK_CREATE for uprobe_multi (kernel 6.6+), absent from Debian 12's headers. */
-struct uprobe_multi_attr {
-	__u32 prog_fd;
-	__u32 target_fd;
-	__u32 attach_type;
-	__u32 flags;
-	__u64 path;
-	__u64 offsets;
-	__u64 ref_ctr_offsets;
-	__u64 cookies;
-	__u32 cnt;
-	__u32 uflags;
-	__u32 pid;
-	__u32 pad;
-};
-
-static int link_create_multi(int prog_fd, const char *path, const __u64 *offsets,
-			     const __u64 *ref_ctr, const __u64 *cookies, size_t cnt, pid_t pid)
+static void warn_attach(struct engine *eng, const struct engine_loc *l, int err)
 {
-	struct uprobe_multi_attr a;
-	int fd;
+	const struct engine_probe *p = &eng->probes[l->probe_id];
 
-	memset(&a, 0, sizeof(a));
-	a.prog_fd = prog_fd;
-	a.attach_type = ENGINE_ATTACH_UPROBE_MULTI;
-	a.path = (uintptr_t)path;
-	a.offsets = (uintptr_t)offsets;
-	a.ref_ctr_offsets = (uintptr_t)ref_ctr;
-	a.cookies = (uintptr_t)cookies;
-	a.cnt = cnt;
-	a.pid = pid > 0 ? pid : 0;
-	fd = syscall(__NR_bpf, 28 /* BPF_LINK_CREATE */, &a, sizeof(a));
-	return fd < 0 ? -errno : fd;
+	warn(eng, "%s: cannot attach %s:%s at offset 0x%llx: %s", p->object, p->provider, p->name,
+	     (unsigned long long)l->pc_offset, strerror(-err));
+}
+
+static uint64_t ref_ctr_of(const struct engine_loc *l)
+{
+	return l->sema_offset == USDT_NO_OFFSET ? 0 : l->sema_offset;
 }
 
 /*
  * One uprobe_multi link per object: a single syscall attaches all its
- * locations, and detaching costs one RCU grace period per link instead of
- * one per location (perf-event uprobes take ~0.1 s each to close).
+ * pending locations. A link fails whole when one location is bad: then
+ * they are retried one by one, so one bad note does not hide the others.
  */
-static int attach_multi(struct engine *eng, struct bpf_program *prog)
+static int attach_object_multi(struct engine *eng, int prog_fd, size_t obj, const size_t *idx,
+			       size_t cnt, uint64_t *offs, uint64_t *refs, uint64_t *cookies)
 {
-	size_t n = 0, done = 0;
-	__u64 *offs = NULL, *refs = NULL, *cookies = NULL;
-	size_t *idx = NULL;
-	int attached = 0, err = 0, fd;
+	const char *path = eng->objs[obj].attach_path;
+	bool any_ref = false;
+	int err, attached = 0;
 
-	for (size_t i = 0; i < eng->nlocs; i++)
-		n += !eng->locs[i].attempted;
-	if (!n)
-		return 0;
-	offs = calloc(n, sizeof(*offs));
-	refs = calloc(n, sizeof(*refs));
-	cookies = calloc(n, sizeof(*cookies));
-	idx = calloc(n, sizeof(*idx));
-	if (!offs || !refs || !cookies || !idx) {
-		err = -ENOMEM;
-		goto out;
+	for (size_t k = 0; k < cnt; k++) {
+		const struct engine_loc *l = &eng->locs[idx[k]];
+
+		offs[k] = l->pc_offset;
+		refs[k] = ref_ctr_of(l);
+		any_ref |= refs[k] != 0;
+		cookies[k] = idx[k];
 	}
-	while (done < n) {
-		const char *path = NULL;
-		size_t cnt = 0;
-		bool any_ref = false;
-		void *np;
+	err = attach_set__multi(&eng->links, prog_fd, path, offs, any_ref ? refs : NULL, cookies,
+				cnt, eng->opts.pid);
+	if (!err) {
+		for (size_t k = 0; k < cnt; k++)
+			eng->locs[idx[k]].linked = true;
+		return cnt;
+	}
+	if (err == -EPERM || err == -EACCES || err == -ENOMEM)
+		return err;
+	if (cnt == 1) {
+		warn_attach(eng, &eng->locs[idx[0]], err);
+		return 0;
+	}
+	for (size_t k = 0; k < cnt; k++) {
+		err = attach_object_multi(eng, prog_fd, obj, &idx[k], 1, &offs[k], &refs[k],
+					  &cookies[k]);
+		if (err < 0)
+			return err;
+		attached += err;
+	}
+	return attached;
+}
 
-		for (size_t i = 0; i < eng->nlocs; i++) {
-			struct engine_loc *l = &eng->locs[i];
+static int attach_multi(struct engine *eng, struct bpf_program *prog, size_t *pending, size_t n)
+{
+	uint64_t *offs = calloc(n, sizeof(*offs)), *refs = calloc(n, sizeof(*refs));
+	uint64_t *cookies = calloc(n, sizeof(*cookies));
+	size_t *order = calloc(n, sizeof(*order)), *start = NULL;
+	int attached = 0, err = 0;
 
-			if (l->attempted)
-				continue;
-			if (!path)
-				path = l->attach_path;
-			else if (strcmp(path, l->attach_path))
-				continue;
-			offs[cnt] = l->pc_offset;
-			refs[cnt] = l->sema_offset == USDT_NO_OFFSET ? 0 : l->sema_offset;
-			any_ref |= refs[cnt] != 0;
-			cookies[cnt] = i;
-			idx[cnt++] = i;
-		}
-		if (!cnt)
-			break;
-		np = realloc(eng->link_fds, (eng->nlink_fds + 1) * sizeof(int));
-		if (!np) {
-			err = -ENOMEM;
-			goto out;
-		}
-		eng->link_fds = np;
-		fd = link_create_multi(bpf_program__fd(prog), path, offs, any_ref ? refs : NULL,
-				       cookies, cnt, eng->opts.pid);
-		if (fd == -EPERM || fd == -EACCES) {
-			err = fd;
-			goto out;
-		}
-		if (fd < 0 && cnt > 1) {
-			/* one bad location fails the whole link: retry them one by one */
-			for (size_t k = 0; k < cnt; k++) {
-				fd = link_create_multi(bpf_program__fd(prog), path, &offs[k],
-						       refs[k] ? &refs[k] : NULL, &cookies[k], 1,
-						       eng->opts.pid);
-				eng->locs[idx[k]].attempted = true;
-				done++;
-				if (fd < 0) {
-					struct engine_loc *l = &eng->locs[idx[k]];
-
-					warn(eng,
-					     "usdtkit: %s: cannot attach %s:%s at offset 0x%llx: %s\n",
-					     path, eng->probes[l->probe_id].provider,
-					     eng->probes[l->probe_id].name,
-					     (unsigned long long)l->pc_offset, strerror(-fd));
-					continue;
-				}
-				np = realloc(eng->link_fds, (eng->nlink_fds + 1) * sizeof(int));
-				if (!np) {
-					close(fd);
-					err = -ENOMEM;
-					goto out;
-				}
-				eng->link_fds = np;
-				eng->link_fds[eng->nlink_fds++] = fd;
-				eng->locs[idx[k]].linked = true;
-				attached++;
-			}
+	if (!offs || !refs || !cookies || !order)
+		goto nomem;
+	/* group the pending locations by object: a counting sort, linear */
+	start = calloc(eng->nobjs + 1, sizeof(*start));
+	if (!start)
+		goto nomem;
+	for (size_t i = 0; i < n; i++)
+		start[eng->loc_obj[pending[i]] + 1]++;
+	for (size_t o = 0; o < eng->nobjs; o++)
+		start[o + 1] += start[o];
+	for (size_t i = 0; i < n; i++)
+		order[start[eng->loc_obj[pending[i]]]++] = pending[i];
+	for (size_t i = 0, first = 0; i <= n; i++) {
+		if (i < n && (i == first || eng->loc_obj[order[i]] == eng->loc_obj[order[first]]))
 			continue;
+		if (i > first) {
+			err = attach_object_multi(eng, bpf_program__fd(prog),
+						  eng->loc_obj[order[first]], order + first,
+						  i - first, offs, refs, cookies);
+			if (err < 0)
+				goto out;
+			attached += err;
 		}
-		for (size_t k = 0; k < cnt; k++) {
-			eng->locs[idx[k]].attempted = true;
-			eng->locs[idx[k]].linked = fd >= 0;
-		}
-		done += cnt;
-		if (fd < 0) {
-			warn(eng, "usdtkit: %s: cannot attach: %s\n", path, strerror(-fd));
-			continue;
-		}
-		eng->link_fds[eng->nlink_fds++] = fd;
-		attached += cnt;
+		first = i;
 	}
 	err = attached;
+	goto out;
+nomem:
+	err = -ENOMEM;
 out:
 	free(offs);
 	free(refs);
 	free(cookies);
-	free(idx);
+	free(order);
+	free(start);
 	return err;
 }
 
-int engine__attach(struct engine *eng, struct bpf_program *prog, int locs_map_fd)
+static int attach_perf(struct engine *eng, struct bpf_program *prog, size_t *pending, size_t n)
 {
 	int attached = 0, err;
 
-	if (eng->opts.uprobe_multi) {
-		/* specs first: a location may fire as soon as its link exists */
-		for (size_t i = 0; i < eng->nlocs; i++) {
-			struct engine_loc *l = &eng->locs[i];
-			__u32 key = i;
+	for (size_t i = 0; i < n; i++) {
+		struct engine_loc *l = &eng->locs[pending[i]];
 
-			if (l->attempted)
-				continue;
-			if (bpf_map_update_elem(locs_map_fd, &key, &l->spec, BPF_ANY)) {
-				err = -errno;
-				warn(eng, "usdtkit: location %zu: cannot store its spec: %s\n", i,
-				     strerror(errno));
-				if (err == -EPERM)
-					return err;
-				l->attempted = true;
-			}
-		}
-		return attach_multi(eng, prog);
-	}
-
-	for (size_t i = 0; i < eng->nlocs; i++) {
-		struct engine_loc *l = &eng->locs[i];
-		LIBBPF_OPTS(bpf_uprobe_opts, uo);
-		__u32 key = i;
-
-		if (l->attempted)
-			continue;
-		l->attempted = true;
-		if (bpf_map_update_elem(locs_map_fd, &key, &l->spec, BPF_ANY)) {
-			err = -errno;
-			warn(eng, "usdtkit: location %zu: cannot store its spec: %s\n", i,
-			     strerror(errno));
-			if (err == -E2BIG || err == -EPERM)
-				return err;
-			continue;
-		}
-		uo.bpf_cookie = i;
-		if (l->sema_offset != USDT_NO_OFFSET)
-			uo.ref_ctr_offset = l->sema_offset;
-		l->link = bpf_program__attach_uprobe_opts(prog, eng->opts.pid, l->attach_path,
-							  l->pc_offset, &uo);
-		if (!l->link) {
-			err = -errno;
-			l->link = NULL;
-			if (err == -EPERM || err == -EACCES)
-				return err;
-			warn(eng, "usdtkit: %s: cannot attach %s:%s at offset 0x%llx: %s\n",
-			     l->attach_path, eng->probes[l->probe_id].provider,
-			     eng->probes[l->probe_id].name, (unsigned long long)l->pc_offset,
-			     strerror(-err));
+		err = attach_set__perf(&eng->links, prog, l->attach_path, l->pc_offset,
+				       ref_ctr_of(l), pending[i], eng->opts.pid);
+		if (err == -EPERM || err == -EACCES || err == -ENOMEM)
+			return err;
+		if (err) {
+			warn_attach(eng, l, err);
 			continue;
 		}
 		l->linked = true;
@@ -1053,14 +936,45 @@ int engine__attach(struct engine *eng, struct bpf_program *prog, int locs_map_fd
 	return attached;
 }
 
+/* Specs first: a location may fire as soon as it is attached. */
+int engine__attach(struct engine *eng, struct bpf_program *prog, int locs_map_fd)
+{
+	size_t *pending = calloc(eng->nlocs ? eng->nlocs : 1, sizeof(*pending)), n = 0;
+	int err = 0;
+
+	if (!pending)
+		return -ENOMEM;
+	for (size_t i = 0; i < eng->nlocs; i++) {
+		struct engine_loc *l = &eng->locs[i];
+		__u32 key = i;
+
+		if (l->attempted)
+			continue;
+		l->attempted = true;
+		if (bpf_map_update_elem(locs_map_fd, &key, &l->spec, BPF_ANY)) {
+			err = -errno;
+			if (err == -EPERM || err == -E2BIG)
+				goto out;
+			warn(eng, "location %zu: cannot store its spec: %s", i, strerror(errno));
+			continue;
+		}
+		pending[n++] = i;
+	}
+	err = eng->mode == ENGINE_ATTACH_MULTI ? attach_multi(eng, prog, pending, n)
+					       : attach_perf(eng, prog, pending, n);
+out:
+	free(pending);
+	return err;
+}
+
 void engine__set_pid(struct engine *eng, pid_t pid)
 {
 	eng->opts.pid = pid;
 }
 
-void engine__set_uprobe_multi(struct engine *eng, bool on)
+void engine__set_attach_mode(struct engine *eng, enum engine_attach_mode mode)
 {
-	eng->opts.uprobe_multi = on;
+	eng->mode = mode;
 }
 
 size_t engine__loc_count(const struct engine *eng)
@@ -1083,6 +997,16 @@ const struct engine_probe *engine__probe(const struct engine *eng, size_t i)
 	return i < eng->nprobes ? &eng->probes[i] : NULL;
 }
 
+size_t engine__first_loc(const struct engine *eng, size_t probe_id)
+{
+	return probe_id < eng->nprobes ? eng->probe_first_loc[probe_id] : SIZE_MAX;
+}
+
+uint16_t engine__unsupported(const struct engine *eng, size_t probe_id)
+{
+	return probe_id < eng->nprobes ? eng->probe_unsupported[probe_id] : 0;
+}
+
 size_t engine__spec_count(const struct engine *eng)
 {
 	return eng->nspecs;
@@ -1092,7 +1016,8 @@ bool engine__probe_matched_by(const struct engine *eng, size_t probe, size_t spe
 {
 	if (probe >= eng->nprobes || spec >= eng->nspecs)
 		return false;
-	return eng->probe_specs[probe][spec / 64] & (1ull << (spec % 64));
+	return eng->probe_specs[probe * SPEC_WORDS(eng->nspecs) + spec / 64] &
+	       (1ull << (spec % 64));
 }
 
 const char *engine__spec(const struct engine *eng, size_t i, size_t *matches)
@@ -1101,7 +1026,15 @@ const char *engine__spec(const struct engine *eng, size_t i, size_t *matches)
 		return NULL;
 	if (matches)
 		*matches = eng->specs[i].matches;
-	return eng->specs[i].text;
+	return eng->specs[i].ps.text;
+}
+
+bool engine__needs_target(const struct engine *eng)
+{
+	for (size_t i = 0; i < eng->nspecs; i++)
+		if (!eng->specs[i].ps.path)
+			return true;
+	return false;
 }
 
 unsigned int engine__max_strings(const struct engine *eng)
@@ -1130,10 +1063,14 @@ void engine__pending_max(const struct engine *eng, unsigned int *max_args,
 	}
 }
 
-enum usdt_type engine__fetch_type(const struct usdt_fetch *f)
+enum usdt_type engine__arg_type(const struct engine_probe *probe, const struct usdt_fetch *f, int i)
 {
 	bool s = f->flags & FETCH_SIGNED;
 
+	if (probe->typed && i >= 0 && i < FETCH_MAX_ARGS && probe->meta[i].type != USDT_TYPE_NONE)
+		return probe->meta[i].type;
+	if (f->flags & FETCH_FLOAT)
+		return USDT_TYPE_DOUBLE; /* "4f@" is decoded as a float: see decode.c */
 	switch (f->size) {
 	case 1:
 		return s ? USDT_TYPE_INT8 : USDT_TYPE_UINT8;
@@ -1152,4 +1089,21 @@ const char *engine__arg_name(const struct engine_probe *probe, int i, char *buf,
 		return probe->meta[i].name;
 	snprintf(buf, size, "arg%d", i);
 	return buf;
+}
+
+int engine__arg_index(const struct engine_probe *p, const char *want)
+{
+	const char *num = want;
+	char nb[16], *end;
+	long i;
+
+	for (int a = 0; a < p->nargs && a < FETCH_MAX_ARGS; a++)
+		if (!strcmp(engine__arg_name(p, a, nb, sizeof(nb)), want))
+			return a;
+	if (!strncmp(num, "arg", 3))
+		num += 3;
+	if (*num < '0' || *num > '9')
+		return -1;
+	i = strtol(num, &end, 10);
+	return *end || i >= p->nargs ? -1 : (int)i;
 }

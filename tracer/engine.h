@@ -1,27 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The tracer's argument engine, user side: selects probe locations from
- * PROBE specs, compiles their argument specs and types into fetch
- * descriptors (fetch.h), and attaches one BPF program to every location
- * with the location's index as BPF cookie. `trace` and `stat` share it:
- * each brings its own BPF program and a "locs" array map of
- * struct usdt_loc_spec; the engine fills the map and owns the links.
+ * The probe engine: PROBE specs (probe_spec.h) are matched against the
+ * stapsdt notes of objects (files, the objects of a process), each match
+ * becomes a probe (provider:name in one object) and its locations, each
+ * location's argument specs are lowered to fetch descriptors (lower.h),
+ * and one BPF program is attached to every location (attach.h) with the
+ * location's index as BPF cookie. Every command over the session (trace,
+ * stat and the tools built on them) uses it; each brings its own BPF
+ * program with a "locs" array map of struct usdt_loc_spec, which the
+ * engine fills.
  *
- * Usage: engine__new, engine__add_probe (one per PROBE), optionally
- * engine__add_args_decl, engine__add_object (-c: objects known in advance),
- * engine__scan (finds and compiles locations), size and load the BPF
- * object (locs map: at least engine__loc_count() entries, plus room for
- * later finds), engine__attach; later engine__scan + engine__attach again
- * to pick up objects a -p/-c target mapped since (dlopen, runtime
- * providers). engine__pending_max() tells whether the new locations fit
- * the loaded program's record layout.
+ * Order: engine__new, engine__add_probe (every PROBE), engine__add_args_decl,
+ * engine__add_object (-c: objects known in advance), engine__scan, load the
+ * BPF object (locs map: at least engine__loc_count() entries, plus room
+ * for later finds), engine__attach; later engine__scan + engine__attach
+ * again for objects a -p/-c target mapped since (dlopen, runtime providers).
  *
- * Attach method: load the program with expected attach type
- * ENGINE_ATTACH_UPROBE_MULTI and call engine__set_uprobe_multi(eng, true)
- * (kernel 6.6+; fall back to a plain load without it): one link per
- * object, attach in milliseconds and detach in one grace period per
- * object. Otherwise one perf-event uprobe per location, whose detach costs
- * ~0.1 s each (the kernel serializes them).
+ * Tables are hashed: setup is linear in the number of probes and
+ * locations. Two probes at one address (identical code folded by the
+ * linker) stay two probes with two locations.
  */
 #ifndef USDTKIT_TRACER_ENGINE_H
 #define USDTKIT_TRACER_ENGINE_H
@@ -37,7 +34,6 @@
 #include "fetch.h"
 
 struct bpf_program;
-struct bpf_link;
 
 /* One probe: a provider:name pair in one object. */
 struct engine_probe {
@@ -47,6 +43,7 @@ struct engine_probe {
 	int nargs; /* from the first location; -1 before */
 	bool typed; /* types from metadata or --args */
 	struct usdt_arg_meta meta[FETCH_MAX_ARGS]; /* type NONE: decode by size/sign */
+	uint16_t f32_mask; /* --args f32: bit i, argument i is a float (meta says DOUBLE) */
 };
 
 /* One attached (or pending) location of a probe. */
@@ -54,27 +51,24 @@ struct engine_loc {
 	uint32_t probe_id;
 	uint64_t pc_offset; /* file offset of the probe instruction */
 	uint64_t sema_offset; /* file offset of the semaphore or USDT_NO_OFFSET */
-	char *attach_path; /* path the uprobe is created on */
+	const char *attach_path; /* path the uprobe is created on (shared per object) */
 	struct usdt_loc_spec spec; /* what the BPF program evaluates */
-	bool unsupported[FETCH_MAX_ARGS]; /* operand the engine cannot fetch */
-	struct bpf_link *link; /* perf-event attachment, or NULL */
+	uint16_t unsupported; /* bit i: argument i cannot be fetched */
 	bool attempted;
-	bool linked; /* attached (either way) */
+	bool linked; /* attached */
 };
 
-/* BPF_TRACE_UPROBE_MULTI, for bpf_program__set_expected_attach_type(). */
-#define ENGINE_ATTACH_UPROBE_MULTI 48
+enum engine_attach_mode {
+	ENGINE_ATTACH_PERF = 0, /* one perf-event uprobe per location (every kernel) */
+	ENGINE_ATTACH_MULTI, /* uprobe_multi links (kernel 6.6+) */
+};
 
 struct engine_opts {
 	pid_t pid; /* process filter for uprobes and the -p/-c object scan; -1: none */
+	bool pid_root; /* resolve PROBE PATHs in /proc/PID/root (-p: the target's mounts) */
 	FILE *log; /* warnings (NULL: stderr) */
+	const char *who; /* prefix of warnings, "usdtkit trace" */
 	bool verbose;
-	/*
-	 * Attach through uprobe_multi links (kernel 6.6+): the program must
-	 * have been loaded with expected attach type ENGINE_ATTACH_UPROBE_MULTI.
-	 * Otherwise one perf-event uprobe per location.
-	 */
-	bool uprobe_multi;
 };
 
 struct engine;
@@ -83,12 +77,14 @@ int engine__new(const struct engine_opts *opts, struct engine **out);
 void engine__free(struct engine *eng);
 
 /*
- * Adds a PROBE "[PATH:]PROVIDER:NAME" (globs in PROVIDER and NAME), spec
- * number engine__spec_count() - 1. -EINVAL: malformed; -EBUSY: after
- * engine__scan (all PROBEs come first).
+ * Adds a PROBE (probe_spec.h grammar), spec number engine__spec_count() - 1.
+ * -EINVAL: malformed; -EBUSY: after engine__scan (all PROBEs come first).
  */
 int engine__add_probe(struct engine *eng, const char *spec);
-/* Adds a type declaration "PROVIDER:NAME=[name:]type,..." (globs allowed). */
+/*
+ * Adds a type declaration "PROVIDER:NAME=[name:]type,..." (globs allowed).
+ * -EINVAL malformed (or a name given twice), -E2BIG more than 12.
+ */
 int engine__add_args_decl(struct engine *eng, const char *decl);
 /* Adds an object to search for PATH-less probes (e.g. -c: the command and its libraries). */
 int engine__add_object(struct engine *eng, const char *path);
@@ -108,21 +104,28 @@ int engine__scan(struct engine *eng, bool scan_pid);
  * (-EPERM, -EACCES): the caller stops. Other failures are warned and skipped.
  */
 int engine__attach(struct engine *eng, struct bpf_program *prog, int locs_map_fd);
+/* Detaches every location (in parallel: see attach.h). */
 void engine__detach(struct engine *eng);
 
 size_t engine__loc_count(const struct engine *eng);
 const struct engine_loc *engine__loc(const struct engine *eng, size_t i);
 size_t engine__probe_count(const struct engine *eng);
 const struct engine_probe *engine__probe(const struct engine *eng, size_t i);
+/* Index of the first location of probe @probe_id, or SIZE_MAX. */
+size_t engine__first_loc(const struct engine *eng, size_t probe_id);
+/* Bit i: argument i of probe @probe_id cannot be fetched at some location. */
+uint16_t engine__unsupported(const struct engine *eng, size_t probe_id);
 /* Sets the process filter (e.g. -c: the child, once forked) before attaching. */
 void engine__set_pid(struct engine *eng, pid_t pid);
-/* Switches the attach method before the first engine__attach (see engine_opts). */
-void engine__set_uprobe_multi(struct engine *eng, bool on);
+/* Chooses the attach method before the first engine__attach. */
+void engine__set_attach_mode(struct engine *eng, enum engine_attach_mode mode);
 /* Number of PROBE specs and how many locations each matched so far. */
 size_t engine__spec_count(const struct engine *eng);
 const char *engine__spec(const struct engine *eng, size_t i, size_t *matches);
 /* Whether PROBE spec @spec (as numbered by engine__spec) selected probe @probe. */
 bool engine__probe_matched_by(const struct engine *eng, size_t probe, size_t spec);
+/* Whether some PROBE has no PATH (needs a -p/-c target to be searched). */
+bool engine__needs_target(const struct engine *eng);
 /* Most string arguments any location found so far carries. */
 unsigned int engine__max_strings(const struct engine *eng);
 /* Most arguments any location found so far has. */
@@ -131,9 +134,12 @@ unsigned int engine__max_args(const struct engine *eng);
 void engine__pending_max(const struct engine *eng, unsigned int *max_args,
 			 unsigned int *max_strings);
 
-/* Type of an argument without declared type: its size and sign. */
-enum usdt_type engine__fetch_type(const struct usdt_fetch *f);
+/* Type of argument @i of a probe: declared (metadata, --args) or the spec's size and sign. */
+enum usdt_type engine__arg_type(const struct engine_probe *probe, const struct usdt_fetch *f,
+				int i);
 /* Argument name to show: metadata/--args name, else "argN". */
 const char *engine__arg_name(const struct engine_probe *probe, int i, char *buf, size_t size);
+/* Index of argument @want ("name", "argN" or "N") of @p, or -1. */
+int engine__arg_index(const struct engine_probe *p, const char *want);
 
 #endif

@@ -151,8 +151,10 @@ static __always_inline long usdt_fetch__arg(struct pt_regs *ctx, const struct us
 
 /*
  * Copies the NUL-terminated string at @addr into @dst (@size bytes, a
- * constant). Bytes after the terminator are unspecified; user space looks
- * for the NUL and flags the string truncated when there is none.
+ * power-of-two constant). Bytes after the terminator are unspecified; user
+ * space looks for the NUL and flags the string truncated when there is
+ * none. Returns 0, 1 when the string runs into an unmapped page (the part
+ * before it is kept, NUL-terminated), or a negative error (-EFAULT: NULL).
  *
  * Fast path: a string shorter than the window in a page already present is
  * copied up to its NUL by bpf_probe_read_user_str(), which never reads past
@@ -164,7 +166,7 @@ static __always_inline long usdt_fetch__arg(struct pt_regs *ctx, const struct us
  * just before an unmapped page), the part up to the end of its page is
  * read instead.
  */
-static __always_inline long usdt_fetch__str(void *dst, __u32 size, __u64 addr)
+static __always_inline long usdt_fetch__str(char *dst, __u32 size, __u64 addr)
 {
 	__u32 chunk;
 	long err;
@@ -180,7 +182,11 @@ static __always_inline long usdt_fetch__str(void *dst, __u32 size, __u64 addr)
 	chunk = 4096 - (addr & 4095);
 	if (chunk >= size)
 		return err;
-	return usdt__read_user(dst, chunk, (const void *)addr);
+	err = usdt__read_user(dst, chunk, (const void *)addr);
+	if (err)
+		return err;
+	dst[chunk] = 0;
+	return 1;
 }
 
 #endif

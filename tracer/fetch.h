@@ -33,6 +33,7 @@ enum fetch_flags {
 	FETCH_INDEX = 1 << 2, /* MEM: an index register is used */
 	FETCH_BASE_IP = 1 << 3, /* MEM: base is the probe address (rip-relative) */
 	FETCH_STR = 1 << 4, /* the value is a char *: copy the string to str_slot */
+	FETCH_FLOAT = 1 << 5, /* the spec says floating point ("8f@"): user space decodes it */
 };
 
 struct usdt_fetch {

@@ -30,7 +30,7 @@
 #include "commands.h"
 #include "discover.h"
 #include "json.h"
-#include "pattern.h"
+#include "probe_spec.h"
 
 #define PROG "usdtkit list"
 #define STDOUT_BUF_SIZE (1 << 20)
@@ -40,7 +40,7 @@ struct list_ctx {
 	bool json;
 	bool all;
 	pid_t pid; /* -p PID, 0 without */
-	struct probe_patterns patterns;
+	struct probe_specs patterns;
 	FILE *out;
 	struct json_writer jw;
 	/* --all: objects already listed, by (dev, ino) */
@@ -616,7 +616,7 @@ static int list_object(struct list_ctx *ctx, const struct object_ref *ref)
 	for (size_t g = 0; g < ngroups; g++) {
 		const struct usdt_note *head = usdt_notes__get(notes, groups[g].first);
 
-		if (!probe_patterns__match(&ctx->patterns, head->provider, head->name))
+		if (!probe_specs__match(&ctx->patterns, head->provider, head->name))
 			continue;
 		if (ctx->json)
 			print_probe_json(ctx, ref, notes, groups[g].first, next);
@@ -866,7 +866,7 @@ int cmd_list(int argc, char **argv)
 			ctx.all = true;
 			break;
 		case 'P':
-			if (probe_patterns__add(&ctx.patterns, optarg)) {
+			if (probe_specs__add(&ctx.patterns, optarg)) {
 				fprintf(stderr, PROG ": invalid pattern '%s'\n", optarg);
 				goto usage_err;
 			}
@@ -901,7 +901,7 @@ int cmd_list(int argc, char **argv)
 	if (ctx.pid || ctx.all) {
 		/* every operand is a pattern */
 		for (int i = optind; i < argc; i++) {
-			if (probe_patterns__add(&ctx.patterns, argv[i])) {
+			if (probe_specs__add(&ctx.patterns, argv[i])) {
 				fprintf(stderr, PROG ": invalid pattern '%s'\n", argv[i]);
 				goto usage_err;
 			}
@@ -912,7 +912,7 @@ int cmd_list(int argc, char **argv)
 
 	npaths = argc - optind;
 	if (npaths > 1 && looks_like_pattern(argv[argc - 1])) {
-		if (probe_patterns__add(&ctx.patterns, argv[argc - 1])) {
+		if (probe_specs__add(&ctx.patterns, argv[argc - 1])) {
 			fprintf(stderr, PROG ": invalid pattern '%s'\n", argv[argc - 1]);
 			goto usage_err;
 		}
@@ -934,7 +934,7 @@ out:
 		if (status == EXIT_OK)
 			status = EXIT_FAIL;
 	}
-	probe_patterns__free(&ctx.patterns);
+	probe_specs__free(&ctx.patterns);
 	free(ctx.seen.keys);
 	return status;
 }

@@ -21,6 +21,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "hist.h"
 #include "stat.h"
 #include "fetch.bpf.h"
 
@@ -29,7 +30,7 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 /* Set by user space before load. */
 const volatile __u32 mode = STAT_MODE_COUNT;
 const volatile __u32 by = 0; /* enum stat_by, STAT_MODE_BY */
-const volatile __u32 nbuckets = STAT_LOG2_BUCKETS; /* per probe, HIST/LHIST */
+const volatile __u32 nbuckets = HIST_LOG2_BUCKETS; /* per probe, HIST/LHIST */
 const volatile __s64 lmin = 0; /* LHIST: [lmin, lmax) in steps of lstep */
 const volatile __s64 lmax = 0;
 const volatile __s64 lstep = 1;
@@ -75,7 +76,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, STAT_LAT_BUCKETS);
+	__uint(max_entries, HIST_LAT_BUCKETS);
 	__type(key, __u32);
 	__type(value, __u64);
 } lat_hist SEC(".maps");
@@ -113,66 +114,9 @@ static __always_inline void count(__u32 which)
 		__sync_fetch_and_add(c, 1);
 }
 
-static __always_inline __u32 ilog2(__u64 v)
-{
-	__u32 r = 0;
-
-	if (v >> 32) {
-		v >>= 32;
-		r += 32;
-	}
-	if (v >> 16) {
-		v >>= 16;
-		r += 16;
-	}
-	if (v >> 8) {
-		v >>= 8;
-		r += 8;
-	}
-	if (v >> 4) {
-		v >>= 4;
-		r += 4;
-	}
-	if (v >> 2) {
-		v >>= 2;
-		r += 2;
-	}
-	if (v >> 1)
-		r += 1;
-	return r;
-}
-
-static __always_inline __u32 log2_bucket(__u64 v, bool is_signed)
-{
-	if (is_signed && (__s64)v < 0)
-		return 0;
-	if (!v)
-		return 1;
-	return 2 + ilog2(v);
-}
-
 static __always_inline __u32 linear_bucket(__u64 v, bool is_signed)
 {
-	__s64 s = (__s64)v;
-
-	if (!is_signed && s < 0)
-		return nbuckets - 1; /* above any signed bound */
-	if (s < lmin)
-		return 0;
-	if (s >= lmax)
-		return nbuckets - 1;
-	return 1 + ((__u64)s - (__u64)lmin) / (__u64)lstep;
-}
-
-static __always_inline __u32 lat_bucket(__u64 d)
-{
-	__u32 msb;
-
-	if (d < STAT_LAT_SUB)
-		return d;
-	msb = ilog2(d);
-	return (msb - STAT_LAT_SUB_SHIFT + 1) * STAT_LAT_SUB +
-	       ((d >> (msb - STAT_LAT_SUB_SHIFT)) & (STAT_LAT_SUB - 1));
+	return hist_linear_bucket(v, is_signed, lmin, lmax, lstep, nbuckets);
 }
 
 /* Zeroes what follows the string's terminator, so equal strings are equal keys. */
@@ -243,7 +187,7 @@ static __always_inline void latency(const struct stat_probe_cfg *cfg, __u64 id, 
 	s = bpf_map_lookup_elem(&lat_stats, &b);
 	if (s)
 		__sync_fetch_and_add(s, d);
-	b = lat_bucket(d);
+	b = hist_lat_bucket(d);
 	s = bpf_map_lookup_elem(&lat_hist, &b);
 	if (s)
 		__sync_fetch_and_add(s, 1);
@@ -296,7 +240,7 @@ int stat_args(struct pt_regs *ctx)
 	case STAT_MODE_BY:
 		key.probe_id = probe;
 		if (by == STAT_BY_ARG && cfg->is_str) {
-			if (usdt_fetch__str(key.str, STAT_KEY_STR, v)) {
+			if (usdt_fetch__str(key.str, STAT_KEY_STR, v) < 0) {
 				count(STAT_CNT_FAULT);
 				return 0;
 			}
@@ -308,7 +252,7 @@ int stat_args(struct pt_regs *ctx)
 		break;
 	case STAT_MODE_HIST:
 	case STAT_MODE_LHIST:
-		b = mode == STAT_MODE_HIST ? log2_bucket(v, cfg->is_signed)
+		b = mode == STAT_MODE_HIST ? hist_log2_bucket(v, cfg->is_signed)
 					   : linear_bucket(v, cfg->is_signed);
 		if (b >= nbuckets)
 			return 0;

@@ -5,24 +5,13 @@
  * print per-interval deltas, so nothing is ever reset under a running
  * program except the latency maximum).
  *
- * Bucket layouts (index = probe_id * nbuckets + bucket):
- *  - log2: 0: value < 0, 1: value 0, 2 + k: [2^k, 2^(k+1)).
- *  - linear (MIN, MAX, STEP): 0: below MIN, 1 + i: [MIN + i*STEP, ...),
- *    last: >= MAX.
- *  - latency: one histogram with STAT_LAT_SUB sub-buckets per power of
- *    two (values below STAT_LAT_SUB are exact), so percentiles estimated
- *    from it are within 1/STAT_LAT_SUB of the true value.
+ * The bucket math is hist.h, shared with user space.
  */
 #ifndef USDTKIT_TRACER_STAT_H
 #define USDTKIT_TRACER_STAT_H
 
 #include "fetch.h"
 
-#define STAT_LOG2_BUCKETS 66
-#define STAT_LHIST_MAX_BUCKETS 1002 /* 1000 steps + below + above */
-#define STAT_LAT_SUB 8
-#define STAT_LAT_SUB_SHIFT 3
-#define STAT_LAT_BUCKETS (62 * STAT_LAT_SUB) /* values up to 2^64 */
 #define STAT_KEY_STR 64
 
 enum stat_mode {

@@ -65,7 +65,8 @@ int usdt_trace(struct pt_regs *ctx)
 	const __u64 *comm;
 	char *str;
 	__u64 ip, v;
-	__u32 i, n, slot, err_mask = 0;
+	__u32 i, n, slot, err_mask = 0, trunc_mask = 0;
+	long r;
 
 	loc = bpf_map_lookup_elem(&locs, &idx);
 	if (!loc) {
@@ -111,11 +112,14 @@ int usdt_trace(struct pt_regs *ctx)
 		slot = f->str_slot;
 		if (slot >= nslots)
 			continue;
-		if (usdt_fetch__str(str + slot * str_size, str_size, v))
+		r = usdt_fetch__str(str + slot * str_size, str_size, v);
+		if (r < 0)
 			err_mask |= 1u << i;
+		else if (r > 0)
+			trunc_mask |= 1u << i;
 	}
 	e->err_mask = err_mask;
-	e->pad = 0;
+	e->trunc_mask = trunc_mask;
 	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
 				      ? BPF_RB_FORCE_WAKEUP
 				      : BPF_RB_NO_WAKEUP);

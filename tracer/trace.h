@@ -26,7 +26,7 @@ struct trace_record {
 	__u16 nargs;
 	__u16 kind; /* enum trace_event_kind */
 	__u32 err_mask; /* bit i: argument i could not be read */
-	__u32 pad;
+	__u32 trunc_mask; /* bit i: string i was cut at an unmapped page */
 	char comm[TRACE_COMM_LEN];
 	__u64 args[]; /* max_args values, then nslots * str_size string bytes */
 };

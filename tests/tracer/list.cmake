@@ -26,11 +26,7 @@ set(list_util ${CMAKE_CURRENT_LIST_DIR}/test_list_util.c
   ${CMAKE_SOURCE_DIR}/tests/common/readelf_notes.c)
 
 usdtkit_add_test(tracer list_units
-  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_list_units.c
-    ${CMAKE_SOURCE_DIR}/tracer/json.c
-    ${CMAKE_SOURCE_DIR}/tracer/pattern.c
-    ${CMAKE_SOURCE_DIR}/tracer/discover.c)
-target_include_directories(test_tracer_list_units PRIVATE ${CMAKE_SOURCE_DIR}/tracer)
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_list_units.c LIBS usdtkit_tracer_core)
 
 usdtkit_add_test(tracer list_files
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_list_files.c ${list_util}
@@ -41,3 +37,9 @@ usdtkit_add_test(tracer list_pid
 usdtkit_add_test(tracer list_cli
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_list_cli.c ${list_util}
   DEPENDS ${list_test_deps})
+
+# The pipeline's pure parts, without BPF: they run on any machine.
+foreach(unit probe_spec lower hist output)
+  usdtkit_add_test(tracer ${unit} SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_${unit}.c
+    LIBS usdtkit_tracer_core)
+endforeach()

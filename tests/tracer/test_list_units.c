@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of list's helpers: the JSON writer, probe patterns, discovery. */
+/* Unit tests of list's helpers: the JSON writer and discovery. */
 #include <errno.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -18,7 +18,6 @@
 
 #include "discover.h"
 #include "json.h"
-#include "pattern.h"
 
 static char *json_of(void (*fn)(struct json_writer *))
 {
@@ -71,42 +70,6 @@ static void test_json_writer(void **state)
 			       "\"arr\":[0,{},[],null,0.5],\"utf8\":\"\xc3\xa9\xe2\x82\xac\","
 			       "\"bad\":\"\\u00ff\\u00c3(\"}\n[]\n");
 	free(s);
-}
-
-static void test_patterns(void **state)
-{
-	struct probe_patterns set = {0};
-	struct probe_pattern p;
-
-	assert_int_equal(probe_pattern__parse(&p, ""), -EINVAL);
-	assert_int_equal(probe_pattern__parse(&p, "libc:mem*"), 0);
-	assert_true(probe_pattern__match(&p, "libc", "memory_malloc"));
-	assert_false(probe_pattern__match(&p, "libc", "setjmp"));
-	assert_false(probe_pattern__match(&p, "libcx", "memory"));
-	probe_pattern__free(&p);
-
-	assert_int_equal(probe_pattern__parse(&p, "py*"), 0); /* provider only */
-	assert_true(probe_pattern__match(&p, "python", "line"));
-	assert_false(probe_pattern__match(&p, "node", "gc"));
-	probe_pattern__free(&p);
-
-	assert_int_equal(probe_pattern__parse(&p, ":gc__?tart"), 0); /* name only */
-	assert_true(probe_pattern__match(&p, "python", "gc__start"));
-	assert_false(probe_pattern__match(&p, "python", "gc__done"));
-	probe_pattern__free(&p);
-
-	assert_int_equal(probe_pattern__parse(&p, "a:[bc]d"), 0);
-	assert_true(probe_pattern__match(&p, "a", "cd"));
-	assert_false(probe_pattern__match(&p, "a", "dd"));
-	probe_pattern__free(&p);
-
-	assert_true(probe_patterns__match(&set, "any", "thing")); /* empty set: all */
-	assert_int_equal(probe_patterns__add(&set, "x:*"), 0);
-	assert_int_equal(probe_patterns__add(&set, "*:y"), 0);
-	assert_true(probe_patterns__match(&set, "x", "q"));
-	assert_true(probe_patterns__match(&set, "q", "y"));
-	assert_false(probe_patterns__match(&set, "q", "q"));
-	probe_patterns__free(&set);
 }
 
 /* Our own process: the executable is found, by (dev, ino), with a path that opens it. */
@@ -195,7 +158,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_writer),
-		cmocka_unit_test(test_patterns),
 		cmocka_unit_test(test_discover_self),
 		cmocka_unit_test(test_discover_memfd),
 		cmocka_unit_test(test_discover_filter_and_errors),

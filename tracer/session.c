@@ -1,0 +1,465 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The session under every tracing command (see session.h).
+ *
+ * One loop serves trace and stat: the command's step (trace reads its ring
+ * buffers, stat sleeps and prints per interval) runs at least every
+ * poll_ms, and between steps the session checks what ends a run — a stop
+ * signal, --duration, the target's exit, a closed output — and whether the
+ * target mapped new objects (a fingerprint of /proc/PID/maps), which are
+ * scanned and handed to the command to attach.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "kernel.h"
+#include "session.h"
+#include "target_proc.h"
+
+void session__init(struct session *s, const char *who)
+{
+	memset(s, 0, sizeof(*s));
+	s->who = who;
+	s->o.pid = -1;
+	s->pidfd = -1;
+	target_cmd__init(&s->cmd);
+}
+
+int session__parse_opt(struct session *s, int c, const char *arg)
+{
+	struct session_opts *o = &s->o;
+	uint64_t v;
+	void *np;
+
+	switch (c) {
+	case 'p':
+		if (cli__parse_u64(arg, &v) || !v || v > INT_MAX) {
+			fprintf(stderr, "%s: bad PID '%s'\n", s->who, arg);
+			return -EXIT_USAGE;
+		}
+		o->pid = v;
+		return 1;
+	case 'c':
+		o->cmd = arg;
+		return 1;
+	case 'w':
+		o->wait = true;
+		return 1;
+	case 'v':
+		o->verbose = true;
+		return 1;
+	case 'o':
+		o->outpath = arg;
+		return 1;
+	case 'd':
+		if (cli__parse_duration(arg, &o->duration)) {
+			fprintf(stderr, "%s: bad duration '%s' (seconds, or 500ms, 2s, 1m)\n",
+				s->who, arg);
+			return -EXIT_USAGE;
+		}
+		return 1;
+	case 'A':
+		np = realloc(o->decls, (o->ndecls + 1) * sizeof(*o->decls));
+		if (!np)
+			return -EXIT_FAIL;
+		o->decls = np;
+		o->decls[o->ndecls++] = (char *)arg;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+bool session__has_target(const struct session *s)
+{
+	return s->o.pid > 0 || s->o.cmd;
+}
+
+pid_t session__target_pid(const struct session *s)
+{
+	return s->o.pid > 0 ? s->o.pid : s->cmd.pid;
+}
+
+static int check_opts(struct session *s)
+{
+	struct session_opts *o = &s->o;
+
+	if (o->pid > 0 && o->cmd) {
+		fprintf(stderr, "%s: -p and -c cannot be combined\n", s->who);
+		return EXIT_USAGE;
+	}
+	if (o->wait && o->pid <= 0 && !o->cmd) {
+		fprintf(stderr, "%s: --wait needs -p or -c\n", s->who);
+		return EXIT_USAGE;
+	}
+	if (o->cmd)
+		o->wait = true; /* nothing has run yet: runtime providers come later */
+	return EXIT_OK;
+}
+
+static int add_probes(struct session *s, char *const *probes, size_t nprobes)
+{
+	for (size_t i = 0; i < nprobes; i++) {
+		int err = engine__add_probe(s->eng, probes[i]);
+
+		if (err) {
+			fprintf(stderr, "%s: bad PROBE '%s' (want [usdt:][PATH:]PROVIDER:NAME)\n",
+				s->who, probes[i]);
+			return err == -ENOMEM ? EXIT_FAIL : EXIT_USAGE;
+		}
+	}
+	if (engine__needs_target(s->eng) && !session__has_target(s)) {
+		for (size_t i = 0; i < engine__spec_count(s->eng); i++)
+			fprintf(stderr,
+				"%s: PROBE '%s' needs a PATH (PATH:PROVIDER:NAME) or a -p/-c "
+				"target\n",
+				s->who, engine__spec(s->eng, i, NULL));
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < s->o.ndecls; i++) {
+		int err = engine__add_args_decl(s->eng, s->o.decls[i]);
+
+		if (err) {
+			fprintf(stderr,
+				"%s: bad --args '%s' (want PROVIDER:NAME=[name:]type,... with "
+				"distinct names, at most %d; types i8..u64 f32 f64 str ptr)\n",
+				s->who, s->o.decls[i], FETCH_MAX_ARGS);
+			return err == -ENOMEM ? EXIT_FAIL : EXIT_USAGE;
+		}
+	}
+	return EXIT_OK;
+}
+
+/* The first scan and its messages: no such process, a PROBE matching nothing. */
+static int first_scan(struct session *s)
+{
+	int err = engine__scan(s->eng, s->o.pid > 0);
+
+	if (err == -ESRCH) {
+		fprintf(stderr, "%s: no process %d\n", s->who, s->o.pid);
+		return EXIT_FAIL;
+	}
+	if (err == -ENOMEM) {
+		fprintf(stderr, "%s: out of memory\n", s->who);
+		return EXIT_FAIL;
+	}
+	if (err < 0)
+		return EXIT_FAIL; /* the engine said why */
+	for (size_t i = 0; i < engine__spec_count(s->eng); i++) {
+		size_t m;
+		const char *spec = engine__spec(s->eng, i, &m);
+
+		if (!m && !s->o.wait) {
+			fprintf(stderr, "%s: PROBE '%s' matches no probe\n", s->who, spec);
+			return EXIT_FAIL;
+		}
+		if (!m)
+			fprintf(stderr,
+				"%s: PROBE '%s' matches no probe yet; waiting for objects loaded "
+				"later\n",
+				s->who, spec);
+	}
+	return EXIT_OK;
+}
+
+int session__setup(struct session *s, char *const *probes, size_t nprobes)
+{
+	struct engine_opts eo = {
+		.pid = s->o.pid,
+		.pid_root = s->o.pid > 0,
+		.who = s->who,
+		.verbose = s->o.verbose,
+	};
+	int ret;
+
+	ret = check_opts(s);
+	if (ret)
+		return ret;
+	session__libbpf_print(s->o.verbose);
+	if (engine__new(&eo, &s->eng)) {
+		fprintf(stderr, "%s: out of memory\n", s->who);
+		return EXIT_FAIL;
+	}
+	ret = add_probes(s, probes, nprobes);
+	if (ret)
+		return ret;
+	if (s->o.cmd) {
+		ret = target_cmd__spawn(&s->cmd, s->o.cmd, s->who);
+		if (ret)
+			return ret;
+		target_cmd__add_objects(&s->cmd, s->eng);
+		/* the child's pid filters the uprobes; its maps are scanned once it runs */
+		engine__set_pid(s->eng, s->cmd.pid);
+	}
+	ret = first_scan(s);
+	if (ret)
+		return ret;
+	return output__open(&s->out, s->who, s->o.outpath) ? EXIT_FAIL : EXIT_OK;
+}
+
+/*
+ * uprobe_multi links exist from kernel 6.6. A program loads with that
+ * expected attach type on older kernels too (6.1 does not check the field
+ * for kprobe programs), so only creating a link tells: on path "/" 6.6+
+ * answers EBADF (not a regular file), older kernels EINVAL (unknown type).
+ */
+static int probe_uprobe_multi(void)
+{
+	static const struct bpf_insn prog[] = {
+		{.code = 0xb7, .dst_reg = 0, .imm = 0}, /* r0 = 0 */
+		{.code = 0x95}, /* exit */
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, po, .expected_attach_type = KERNEL_BPF_TRACE_UPROBE_MULTI);
+	struct kernel_uprobe_multi_attr a;
+	__u64 off = 0;
+	int pfd, fd, err;
+
+	pfd = bpf_prog_load(BPF_PROG_TYPE_KPROBE, "usdtkit_probe", "GPL", prog, 2, &po);
+	if (pfd < 0)
+		return pfd;
+	memset(&a, 0, sizeof(a));
+	a.prog_fd = pfd;
+	a.attach_type = KERNEL_BPF_TRACE_UPROBE_MULTI;
+	a.path = (uintptr_t) "/";
+	a.offsets = (uintptr_t)&off;
+	a.cnt = 1;
+	fd = syscall(__NR_bpf, KERNEL_BPF_LINK_CREATE, &a, sizeof(a));
+	err = fd < 0 ? -errno : 0;
+	if (fd >= 0)
+		close(fd);
+	close(pfd);
+	return err == -EBADF || !err ? 0 : err ? err : -EINVAL;
+}
+
+enum engine_attach_mode session__attach_mode(struct session *s)
+{
+	const char *env = getenv("USDTKIT_NO_UPROBE_MULTI");
+	int err;
+
+	if (env && *env == '1') {
+		s->mode = ENGINE_ATTACH_PERF;
+		if (s->o.verbose)
+			fprintf(stderr,
+				"%s: attach: perf-event uprobes (USDTKIT_NO_UPROBE_MULTI=1)\n",
+				s->who);
+	} else if (!(err = probe_uprobe_multi())) {
+		s->mode = ENGINE_ATTACH_MULTI;
+		if (s->o.verbose)
+			fprintf(stderr, "%s: attach: uprobe_multi links (the kernel has them)\n",
+				s->who);
+	} else {
+		s->mode = ENGINE_ATTACH_PERF;
+		if (s->o.verbose)
+			fprintf(stderr,
+				"%s: attach: perf-event uprobes (no uprobe_multi links in this "
+				"kernel: %s)\n",
+				s->who, strerror(-err));
+	}
+	engine__set_attach_mode(s->eng, s->mode);
+	return s->mode;
+}
+
+/*
+ * True when the effective capabilities allow loading tracing programs:
+ * CAP_SYS_ADMIN, or CAP_BPF with CAP_PERFMON. Read from /proc so no libcap
+ * is needed; unknown (no /proc) counts as yes.
+ */
+static bool have_bpf_caps(void)
+{
+	unsigned long long eff = ~0ull;
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return true;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	return (eff >> 21 & 1) || ((eff >> 39 & 1) && (eff >> 38 & 1));
+}
+
+void session__report_load_error(const struct session *s, int err)
+{
+	/*
+	 * EACCES is also the verifier's answer to a program it rejects: with
+	 * the capabilities present, say so instead of blaming permissions.
+	 */
+	if (err == -EPERM || (err == -EACCES && !have_bpf_caps()))
+		fprintf(stderr,
+			"%s: not permitted to load BPF programs: run as root or with CAP_BPF and "
+			"CAP_PERFMON\n",
+			s->who);
+	else if (err == -EACCES)
+		fprintf(stderr,
+			"%s: the kernel's verifier rejected the BPF program (a usdtkit bug: please "
+			"report it with the output of -v)\n",
+			s->who);
+	else
+		fprintf(stderr, "%s: cannot load BPF program: %s%s\n", s->who, strerror(-err),
+			s->o.verbose ? "" : " (-v for details)");
+}
+
+int session__attach(struct session *s, struct bpf_program *prog, int locs_map_fd)
+{
+	size_t nlocs = engine__loc_count(s->eng);
+	uint64_t t0 = cli__now_ns(CLOCK_MONOTONIC);
+	int n = engine__attach(s->eng, prog, locs_map_fd);
+
+	if (s->began) {
+		if (n < 0 && n != -EPERM)
+			fprintf(stderr, "%s: attaching new locations: %s\n", s->who, strerror(-n));
+		return n < 0 ? EXIT_FAIL : EXIT_OK;
+	}
+	if (n == -EPERM || n == -EACCES) {
+		fprintf(stderr,
+			"%s: not permitted to attach uprobes: run as root or with CAP_BPF and "
+			"CAP_PERFMON\n",
+			s->who);
+		return EXIT_FAIL;
+	}
+	if (n < 0 || (n == 0 && nlocs > 0)) {
+		fprintf(stderr, "%s: no probe location could be attached%s%s\n", s->who,
+			n < 0 ? ": " : "", n < 0 ? strerror(-n) : "");
+		return EXIT_FAIL;
+	}
+	fprintf(stderr, "%s: attached %d location%s of %zu probe%s", s->who, n, n == 1 ? "" : "s",
+		engine__probe_count(s->eng), engine__probe_count(s->eng) == 1 ? "" : "s");
+	if (s->o.verbose)
+		fprintf(stderr, " in %.3f ms", (cli__now_ns(CLOCK_MONOTONIC) - t0) / 1e6);
+	fprintf(stderr, "; Ctrl-C to stop\n");
+	return EXIT_OK;
+}
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+int session__begin(struct session *s)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	/* a closed output is seen as EPIPE and ends the run quietly (output.h) */
+	signal(SIGPIPE, SIG_IGN);
+	if (s->o.pid > 0)
+		s->pidfd = target_proc__pidfd(s->o.pid);
+	if (target_cmd__release(&s->cmd, s->who))
+		return EXIT_FAIL;
+	s->start_ns = cli__now_ns(CLOCK_MONOTONIC);
+	s->mono_to_real = (int64_t)(cli__now_ns(CLOCK_REALTIME) - s->start_ns);
+	s->began = true;
+	return EXIT_OK;
+}
+
+double session__elapsed(const struct session *s)
+{
+	return (cli__now_ns(CLOCK_MONOTONIC) - s->start_ns) / 1e9;
+}
+
+/* True (after saying so) once the target is gone. */
+static bool target_gone(struct session *s)
+{
+	if (s->cmd.pid > 0)
+		return target_cmd__exited(&s->cmd, s->who);
+	if (s->o.pid > 0 && target_proc__exited(s->o.pid, s->pidfd)) {
+		fprintf(stderr, "%s: process %d exited\n", s->who, s->o.pid);
+		return true;
+	}
+	return false;
+}
+
+int session__run(struct session *s, const struct session_loop *loop)
+{
+	uint64_t deadline = s->o.duration > 0 ? s->start_ns + (uint64_t)(s->o.duration * 1e9) : 0;
+	pid_t pid;
+	int err;
+
+	while (!stop_signal) {
+		err = loop->step(loop->ctx, loop->poll_ms);
+		if (err < 0 && err != -EINTR)
+			return EXIT_FAIL;
+		if (err > 0 || s->out.err)
+			break;
+		if (target_gone(s))
+			break;
+		if (deadline && cli__now_ns(CLOCK_MONOTONIC) >= deadline)
+			break;
+		pid = session__target_pid(s);
+		if (pid > 0 && target_proc__maps_changed(pid, &s->maps_hash) &&
+		    engine__scan(s->eng, true) > 0 && loop->attach_new)
+			loop->attach_new(loop->ctx);
+	}
+	return output__failed(&s->out) ? EXIT_FAIL : EXIT_OK;
+}
+
+void session__detach(struct session *s)
+{
+	if (s->eng)
+		engine__detach(s->eng);
+}
+
+int session__finish(struct session *s, int status)
+{
+	bool unmatched = false;
+
+	if (s->eng && s->began) {
+		for (size_t i = 0; i < engine__spec_count(s->eng); i++) {
+			size_t m;
+			const char *spec = engine__spec(s->eng, i, &m);
+
+			if (!m) {
+				fprintf(stderr, "%s: PROBE '%s' matched no probe\n", s->who, spec);
+				unmatched = true;
+			}
+		}
+	}
+	if (unmatched && status == EXIT_OK)
+		status = EXIT_FAIL;
+	if (output__close(&s->out) && output__failed(&s->out) && status == EXIT_OK)
+		status = EXIT_FAIL;
+	/* a -c command still running when we stop (-n, -d, Ctrl-C) is ended */
+	target_cmd__finish(&s->cmd, s->who);
+	if (s->pidfd >= 0)
+		close(s->pidfd);
+	s->pidfd = -1;
+	engine__free(s->eng);
+	s->eng = NULL;
+	free(s->o.decls);
+	s->o.decls = NULL;
+	return status;
+}
+
+static bool verbose_print;
+
+__attribute__((format(printf, 2, 0))) static int libbpf_print(enum libbpf_print_level level,
+							      const char *fmt, va_list ap)
+{
+	if (!verbose_print)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+void session__libbpf_print(bool verbose)
+{
+	verbose_print = verbose;
+	libbpf_set_print(libbpf_print);
+}

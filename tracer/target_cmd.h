@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The -c command of a session: forked and held on a pipe until the uprobes
+ * are attached, then released; ended if still running when usdtkit stops.
+ * Functions that print take @who, the command's name ("usdtkit trace"), as
+ * the prefix of their messages.
+ */
+#ifndef USDTKIT_TRACER_TARGET_CMD_H
+#define USDTKIT_TRACER_TARGET_CMD_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <wordexp.h>
+
+struct engine;
+
+struct target_cmd {
+	pid_t pid; /* the child; -1: none, or reaped */
+	int go_fd; /* write end of the pipe the child waits on; -1 once released */
+	char *exe; /* the file it will execute (execvp's search) */
+	wordexp_t we;
+	bool have_we;
+	bool released;
+};
+
+void target_cmd__init(struct target_cmd *tc);
+/*
+ * Splits @cmdline into words (no command substitution), finds the
+ * executable and forks a child that waits before exec until released.
+ * Returns 0, or an exit status (EXIT_USAGE, EXIT_FAIL) after printing why.
+ */
+int target_cmd__spawn(struct target_cmd *tc, const char *cmdline, const char *who);
+/* Adds the executable and the libraries the loader maps before main to @eng. */
+void target_cmd__add_objects(const struct target_cmd *tc, struct engine *eng);
+/* Lets the child exec. 0, or -1 after printing. */
+int target_cmd__release(struct target_cmd *tc, const char *who);
+/* True (and prints its status) once the released command has exited. */
+bool target_cmd__exited(struct target_cmd *tc, const char *who);
+/*
+ * Ends the command at exit: a child never released reads EOF and exits
+ * without running the command; a released one still running gets SIGTERM,
+ * then SIGKILL after TARGET_TERM_GRACE_MS, is reaped, and we say so.
+ * Frees everything.
+ */
+void target_cmd__finish(struct target_cmd *tc, const char *who);
+
+#define TARGET_TERM_GRACE_MS 2000
+
+/* Lists @exe's libraries as ldd reports them, adding each to @eng. */
+void target__add_ldd_objects(struct engine *eng, const char *exe);
+/* execvp's search for @prog: a malloc'ed real path, or NULL. */
+char *target__which(const char *prog);
+
+#endif
