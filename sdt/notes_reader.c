@@ -908,7 +908,7 @@ struct usdt_notes *usdt_notes__open_path(const char *path, const struct usdt_not
 		errno = EINVAL;
 		return NULL;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return NULL;
 	n = usdt_notes__open_fd(fd, opts);

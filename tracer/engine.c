@@ -936,30 +936,67 @@ static int attach_perf(struct engine *eng, struct bpf_program *prog, size_t *pen
 	return attached;
 }
 
+/*
+ * Writes the specs of @n pending locations into the locs map: in one
+ * batch syscall where the kernel has it (5.6+), 100 000 locations in one
+ * call instead of 100 000; one by one otherwise. Returns the number of
+ * locations whose spec is stored (compacted at the front of @pending) or a
+ * negative errno that will repeat.
+ */
+static int store_specs(struct engine *eng, int fd, size_t *pending, size_t n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo, .elem_flags = BPF_ANY);
+	struct usdt_loc_spec *vals = calloc(n ? n : 1, sizeof(*vals));
+	__u32 *keys = calloc(n ? n : 1, sizeof(*keys)), count = n;
+	size_t kept = 0;
+	int err = 0;
+
+	if (vals && keys) {
+		for (size_t i = 0; i < n; i++) {
+			keys[i] = pending[i];
+			vals[i] = eng->locs[pending[i]].spec;
+		}
+		if (n && !bpf_map_update_batch(fd, keys, vals, &count, &bo) && count == n)
+			kept = n;
+	}
+	free(vals);
+	free(keys);
+	if (kept == n)
+		return n;
+	for (size_t i = 0; i < n; i++) {
+		__u32 key = pending[i];
+
+		if (bpf_map_update_elem(fd, &key, &eng->locs[pending[i]].spec, BPF_ANY)) {
+			err = -errno;
+			if (err == -EPERM || err == -E2BIG)
+				return err;
+			warn(eng, "location %zu: cannot store its spec: %s", pending[i],
+			     strerror(-err));
+			continue;
+		}
+		pending[kept++] = pending[i];
+	}
+	return kept;
+}
+
 /* Specs first: a location may fire as soon as it is attached. */
 int engine__attach(struct engine *eng, struct bpf_program *prog, int locs_map_fd)
 {
 	size_t *pending = calloc(eng->nlocs ? eng->nlocs : 1, sizeof(*pending)), n = 0;
-	int err = 0;
+	int err;
 
 	if (!pending)
 		return -ENOMEM;
 	for (size_t i = 0; i < eng->nlocs; i++) {
-		struct engine_loc *l = &eng->locs[i];
-		__u32 key = i;
-
-		if (l->attempted)
+		if (eng->locs[i].attempted)
 			continue;
-		l->attempted = true;
-		if (bpf_map_update_elem(locs_map_fd, &key, &l->spec, BPF_ANY)) {
-			err = -errno;
-			if (err == -EPERM || err == -E2BIG)
-				goto out;
-			warn(eng, "location %zu: cannot store its spec: %s", i, strerror(errno));
-			continue;
-		}
+		eng->locs[i].attempted = true;
 		pending[n++] = i;
 	}
+	err = store_specs(eng, locs_map_fd, pending, n);
+	if (err < 0)
+		goto out;
+	n = err;
 	err = eng->mode == ENGINE_ATTACH_MULTI ? attach_multi(eng, prog, pending, n)
 					       : attach_perf(eng, prog, pending, n);
 out:

@@ -30,6 +30,7 @@
 #include "commands.h"
 #include "discover.h"
 #include "json.h"
+#include "output.h"
 #include "probe_spec.h"
 
 #define PROG "usdtkit list"
@@ -86,7 +87,9 @@ static void usage(FILE *f)
 		   "'*:malloc*'); a pattern without ':' is a provider glob ('python' means\n"
 		   "'python:*'). With -p and --all every operand is a pattern. With PATHs,\n"
 		   "the last operand is taken as a pattern when it contains ':' and is not an\n"
-		   "existing file; use -P to be explicit.\n"
+		   "existing file; use -P to be explicit. bpftrace's spelling works too:\n"
+		   "'usdt:PATH:PROVIDER:NAME' lists PATH filtered by PROVIDER:NAME (the\n"
+		   "PROBE grammar of trace and stat).\n"
 		   "\n"
 		   "exit status: 0 success (also when nothing matches), 1 a file, process or\n"
 		   "permission problem (one line on stderr each), 2 bad command line.\n"
@@ -96,7 +99,8 @@ static void usage(FILE *f)
 		   "  usdtkit list -v ./myapp 'myapp:request_*'\n"
 		   "  usdtkit list -p 1234\n"
 		   "  usdtkit list -p $(pidof node) --json | jq -r .name\n"
-		   "  usdtkit list --all -P 'python:*'\n");
+		   "  usdtkit list --all -P 'python:*'\n"
+		   "  usdtkit list 'usdt:/usr/bin/python3.11:python:function__*'\n");
 }
 
 /* Diagnostics must not overtake data already printed. */
@@ -374,7 +378,7 @@ static void print_meta_text(FILE *out, const struct parsed_args *pa, int i)
 	tname = usdt_type__name(pa->meta[i].type);
 	if (pa->meta[i].name[0]) {
 		put_str(out, "  name=");
-		put_str(out, pa->meta[i].name);
+		output__put_cname(out, pa->meta[i].name);
 	}
 	if (tname && pa->meta[i].type != USDT_TYPE_NONE) {
 		put_str(out, "  type=");
@@ -503,7 +507,7 @@ meta:
 
 static void print_path_text(struct list_ctx *ctx, const struct object_ref *ref)
 {
-	fputs_unlocked(ref->display_path, ctx->out);
+	output__put_cname(ctx->out, ref->display_path);
 	if (ref->show_pid)
 		fprintf(ctx->out, " (pid %d)", (int)ref->pid);
 }
@@ -528,9 +532,9 @@ static void print_probe_text(struct list_ctx *ctx, const struct object_ref *ref,
 
 	print_path_text(ctx, ref);
 	putc_unlocked(' ', out);
-	fputs_unlocked(head->provider, out);
+	output__put_cname(out, head->provider);
 	putc_unlocked(':', out);
-	fputs_unlocked(head->name, out);
+	output__put_cname(out, head->name);
 	putc_unlocked('\n', out);
 	if (!ctx->verbose)
 		return;
@@ -643,9 +647,10 @@ static int list_paths(struct list_ctx *ctx, char **paths, int npaths)
 		struct stat st;
 		int err;
 
-		/* the reader would fail later and less clearly on a directory */
-		if (!stat(paths[i], &st) && S_ISDIR(st.st_mode)) {
-			diag(ctx, "%s: is a directory", paths[i]);
+		/* the reader would fail later and less clearly (a FIFO is never opened blocking) */
+		if (!stat(paths[i], &st) && !S_ISREG(st.st_mode)) {
+			diag(ctx, "%s: %s", paths[i],
+			     S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
 			status = EXIT_FAIL;
 			continue;
 		}
@@ -823,6 +828,44 @@ static int list_all(struct list_ctx *ctx)
 /* Command line                                                        */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Operands in bpftrace's spelling, "usdt:PATH:PROVIDER:NAME": the PATH is
+ * listed, filtered by PROVIDER:NAME; "usdt:PROVIDER:NAME" is a pattern.
+ * Other operands are left in place. Returns the number of operands left in
+ * argv[first..] (compacted), or -1 after printing a usage error.
+ */
+static int take_usdt_operands(struct list_ctx *ctx, char **argv, int first, int argc, char **owned)
+{
+	int out = first;
+
+	for (int i = first; i < argc; i++) {
+		struct probe_spec ps;
+		char *pat;
+
+		if (strncmp(argv[i], "usdt:", 5)) {
+			argv[out++] = argv[i];
+			continue;
+		}
+		if (probe_spec__parse(&ps, argv[i])) {
+			fprintf(stderr, PROG ": invalid pattern '%s'\n", argv[i]);
+			return -1;
+		}
+		if (asprintf(&pat, "%s:%s", ps.provider, ps.name) < 0 ||
+		    probe_specs__add(&ctx->patterns, pat)) {
+			probe_spec__free(&ps);
+			return -1;
+		}
+		free(pat);
+		if (ps.path) {
+			owned[i] = ps.path; /* freed by the caller */
+			ps.path = NULL;
+			argv[out++] = owned[i];
+		}
+		probe_spec__free(&ps);
+	}
+	return out - first;
+}
+
 static bool looks_like_pattern(const char *arg)
 {
 	struct stat st;
@@ -843,6 +886,7 @@ int cmd_list(int argc, char **argv)
 	};
 	static char stdout_buf[STDOUT_BUF_SIZE];
 	struct list_ctx ctx = {.out = stdout};
+	char **owned = NULL;
 	int opt, status = EXIT_USAGE, npaths;
 	char *end;
 	long pid;
@@ -910,10 +954,17 @@ int cmd_list(int argc, char **argv)
 		goto out;
 	}
 
-	npaths = argc - optind;
-	if (npaths > 1 && looks_like_pattern(argv[argc - 1])) {
-		if (probe_specs__add(&ctx.patterns, argv[argc - 1])) {
-			fprintf(stderr, PROG ": invalid pattern '%s'\n", argv[argc - 1]);
+	owned = calloc(argc, sizeof(*owned));
+	if (!owned) {
+		status = EXIT_FAIL;
+		goto out;
+	}
+	npaths = take_usdt_operands(&ctx, argv, optind, argc, owned);
+	if (npaths < 0)
+		goto usage_err;
+	if (npaths > 1 && looks_like_pattern(argv[optind + npaths - 1])) {
+		if (probe_specs__add(&ctx.patterns, argv[optind + npaths - 1])) {
+			fprintf(stderr, PROG ": invalid pattern '%s'\n", argv[optind + npaths - 1]);
 			goto usage_err;
 		}
 		npaths--;
@@ -936,5 +987,8 @@ out:
 	}
 	probe_specs__free(&ctx.patterns);
 	free(ctx.seen.keys);
+	for (int i = 0; owned && i < argc; i++)
+		free(owned[i]);
+	free(owned);
 	return status;
 }

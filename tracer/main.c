@@ -30,9 +30,10 @@ static void usage(FILE *out)
 		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\n'usdtkit COMMAND --help' describes a command, with examples.\n"
 		     "examples:\n"
-		     "  usdtkit list /usr/lib/x86_64-linux-gnu/libc.so.6\n"
+		     "  usdtkit list /usr/lib/x86_64-linux-gnu/libstdc++.so.6\n"
 		     "  usdtkit list -p 1234 -v\n"
-		     "  usdtkit trace -p 1234 'myapp:request_*'\n");
+		     "  usdtkit trace -p 1234 'myapp:request_*'\n"
+		     "  usdtkit stat -c 'python3.11 app.py' 'python:gc__*'\n");
 }
 
 int main(int argc, char **argv)
