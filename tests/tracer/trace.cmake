@@ -59,3 +59,11 @@ if(TARGET usdtkit)
 else()
   message(STATUS "usdtkit trace: runtime provider tests skipped (no libusdtkit target)")
 endif()
+
+# Edge cases of the engine (test_inputs.c): floats, NULL and cut strings,
+# an escaped comm, and distinct probes folded onto one address.
+usdtkit_trace_fixture(trace_edge SOURCES ${CMAKE_CURRENT_LIST_DIR}/fixtures/trace_edge.c LIBS m)
+usdtkit_trace_fixture(trace_fold SOURCES ${CMAKE_CURRENT_LIST_DIR}/fixtures/trace_fold.S)
+usdtkit_add_test(tracer inputs
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_inputs.c ${trace_util}
+  DEPENDS ${trace_test_deps} trace_fixture_trace_edge trace_fixture_trace_fold TIMEOUT 300)

@@ -82,6 +82,11 @@ int tt_bpf_permitted(void)
 
 int tt_start(struct tt_proc *p, char *const argv[])
 {
+	return tt_start_out(p, argv, -1);
+}
+
+int tt_start_out(struct tt_proc *p, char *const argv[], int out_fd)
+{
 	int out, err;
 
 	memset(p, 0, sizeof(*p));
@@ -107,7 +112,7 @@ int tt_start(struct tt_proc *p, char *const argv[])
 		int null = open("/dev/null", O_RDONLY);
 
 		dup2(null, 0);
-		dup2(out, 1);
+		dup2(out_fd >= 0 ? out_fd : out, 1);
 		dup2(err, 2);
 		execv(argv[0], argv);
 		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));

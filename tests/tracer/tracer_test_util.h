@@ -36,6 +36,8 @@ int tt_bpf_permitted(void);
 
 /* Starts argv (no shell) with stdout/stderr in temporary files. Returns 0 or -errno. */
 int tt_start(struct tt_proc *p, char *const argv[]);
+/* The same with stdout on @out_fd (a pipe, /dev/full); out_path then stays empty. */
+int tt_start_out(struct tt_proc *p, char *const argv[], int out_fd);
 /* Waits up to @timeout_ms (then kills it); returns p->status or -ETIMEDOUT. */
 int tt_wait(struct tt_proc *p, int timeout_ms);
 void tt_signal(struct tt_proc *p, int sig);
