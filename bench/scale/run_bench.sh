@@ -10,6 +10,7 @@
 set -euo pipefail
 usdtkit=${1:?usage: run_bench.sh USDTKIT [WORKDIR]}
 work=${2:-$(mktemp -d /tmp/usdtkit-scale-XXXXXX)}
+mkdir -p "$work"
 here=$(cd "$(dirname "$0")" && pwd)
 sizes=(10000 40000 100000)
 
