@@ -9,26 +9,9 @@
 
 #include <bpf/libbpf.h>
 
+#include "array.h"
 #include "attach.h"
 #include "kernel.h"
-
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap;
-	void *np;
-
-	if (need <= *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 16;
-	while (ncap < need)
-		ncap *= 2;
-	np = realloc(*p, ncap * elem);
-	if (!np)
-		return -ENOMEM;
-	*p = np;
-	*cap = ncap;
-	return 0;
-}
 
 int attach_set__multi(struct attach_set *set, int prog_fd, const char *path,
 		      const uint64_t *offsets, const uint64_t *ref_ctr, const uint64_t *cookies,
@@ -37,7 +20,7 @@ int attach_set__multi(struct attach_set *set, int prog_fd, const char *path,
 	struct kernel_uprobe_multi_attr a;
 	int fd;
 
-	if (grow((void **)&set->fds, &set->cap_fds, set->nfds + 1, sizeof(int)))
+	if (array__grow((void **)&set->fds, &set->cap_fds, set->nfds + 1, sizeof(int)))
 		return -ENOMEM;
 	memset(&a, 0, sizeof(a));
 	a.prog_fd = prog_fd;
@@ -61,7 +44,8 @@ int attach_set__perf(struct attach_set *set, struct bpf_program *prog, const cha
 	LIBBPF_OPTS(bpf_uprobe_opts, uo);
 	struct bpf_link *link;
 
-	if (grow((void **)&set->links, &set->cap_links, set->nlinks + 1, sizeof(*set->links)))
+	if (array__grow((void **)&set->links, &set->cap_links, set->nlinks + 1,
+			sizeof(*set->links)))
 		return -ENOMEM;
 	uo.bpf_cookie = cookie;
 	uo.ref_ctr_offset = ref_ctr;

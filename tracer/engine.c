@@ -29,6 +29,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "array.h"
 #include "attach.h"
 #include "discover.h"
 #include "engine.h"
@@ -110,24 +111,6 @@ static void warn(struct engine *eng, const char *fmt, ...)
 	vfprintf(out, fmt, ap);
 	va_end(ap);
 	fputc('\n', out);
-}
-
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap;
-	void *np;
-
-	if (need <= *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 16;
-	while (ncap < need)
-		ncap *= 2;
-	np = realloc(*p, ncap * elem);
-	if (!np)
-		return -ENOMEM;
-	*p = np;
-	*cap = ncap;
-	return 0;
 }
 
 int engine__new(const struct engine_opts *opts, struct engine **out)
@@ -371,7 +354,7 @@ static size_t get_obj(struct engine *eng, dev_t dev, ino_t ino, const char *atta
 
 	if (i != SIZE_MAX)
 		return i;
-	if (grow((void **)&eng->objs, &eng->cap_objs, eng->nobjs + 1, sizeof(*o)))
+	if (array__grow((void **)&eng->objs, &eng->cap_objs, eng->nobjs + 1, sizeof(*o)))
 		return SIZE_MAX;
 	o = &eng->objs[eng->nobjs];
 	memset(o, 0, sizeof(*o));
@@ -439,14 +422,14 @@ static int find_or_add_probe(struct engine *eng, size_t obj, const char *display
 	if (i != SIZE_MAX)
 		return i;
 	i = eng->nprobes;
-	if (grow((void **)&eng->probes, &eng->cap_probes, i + 1, sizeof(*p)) ||
-	    grow((void **)&eng->probe_obj, &eng->cap_probe_obj, i + 1, sizeof(size_t)) ||
-	    grow((void **)&eng->probe_first_loc, &eng->cap_probe_first_loc, i + 1,
-		 sizeof(size_t)) ||
-	    grow((void **)&eng->probe_unsupported, &eng->cap_probe_unsupported, i + 1,
-		 sizeof(uint16_t)) ||
-	    grow((void **)&eng->probe_specs, &eng->cap_probe_specs, (i + 1) * words,
-		 sizeof(uint64_t)))
+	if (array__grow((void **)&eng->probes, &eng->cap_probes, i + 1, sizeof(*p)) ||
+	    array__grow((void **)&eng->probe_obj, &eng->cap_probe_obj, i + 1, sizeof(size_t)) ||
+	    array__grow((void **)&eng->probe_first_loc, &eng->cap_probe_first_loc, i + 1,
+			sizeof(size_t)) ||
+	    array__grow((void **)&eng->probe_unsupported, &eng->cap_probe_unsupported, i + 1,
+			sizeof(uint16_t)) ||
+	    array__grow((void **)&eng->probe_specs, &eng->cap_probe_specs, (i + 1) * words,
+			sizeof(uint64_t)))
 		return -ENOMEM;
 	p = &eng->probes[i];
 	memset(p, 0, sizeof(*p));
@@ -574,8 +557,9 @@ static int add_loc(struct engine *eng, size_t obj, const char *display,
 	h = loc_hash(obj, n->pc_offset, pid);
 	if (hashidx__find(&eng->loc_idx, h, loc_eq, &k) != SIZE_MAX)
 		return 0; /* seen through another PROBE or scan */
-	if (grow((void **)&eng->locs, &eng->cap_locs, eng->nlocs + 1, sizeof(*l)) ||
-	    grow((void **)&eng->loc_obj, &eng->cap_loc_obj, eng->nlocs + 1, sizeof(size_t)) ||
+	if (array__grow((void **)&eng->locs, &eng->cap_locs, eng->nlocs + 1, sizeof(*l)) ||
+	    array__grow((void **)&eng->loc_obj, &eng->cap_loc_obj, eng->nlocs + 1,
+			sizeof(size_t)) ||
 	    hashidx__insert(&eng->loc_idx, h, eng->nlocs))
 		return -ENOMEM;
 	l = &eng->locs[eng->nlocs];
