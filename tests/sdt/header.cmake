@@ -3,6 +3,7 @@
 # Fixture programs built with the header go to ${CMAKE_BINARY_DIR}/tests/fixtures:
 #   fx-hdr-c            C, -O2: every argument kind, 0 and 12 args, typed, semaphores
 #   fx-hdr-c-O0         the same unoptimized (memory operands, one note per probe)
+#   fx-hdr-c-classic    the same with USDT_CLASSIC_NOP (1-byte nop sites)
 #   fx-hdr-twin-typed   USDT_TYPED probes ...
 #   fx-hdr-twin-plain   ... and the same probes untyped: identical stapsdt notes
 #   fx-hdr-cxx          C++: templates, inline functions, namespaces, enum class
@@ -29,10 +30,12 @@ endfunction()
 
 _hdr_fixture(fx-hdr-c SOURCES ${_hdr_fx}/fx_hdr_c.c OPTIONS -O2)
 _hdr_fixture(fx-hdr-c-O0 SOURCES ${_hdr_fx}/fx_hdr_c.c OPTIONS -O0)
+_hdr_fixture(fx-hdr-c-classic SOURCES ${_hdr_fx}/fx_hdr_c.c OPTIONS -O2 DEFINES USDT_CLASSIC_NOP)
 _hdr_fixture(fx-hdr-twin-typed SOURCES ${_hdr_fx}/fx_hdr_twin.c OPTIONS -O2 DEFINES FX_TYPED=1)
 _hdr_fixture(fx-hdr-twin-plain SOURCES ${_hdr_fx}/fx_hdr_twin.c OPTIONS -O2 DEFINES FX_TYPED=0)
 _hdr_fixture(fx-hdr-cxx SOURCES ${_hdr_fx}/fx_hdr_cxx.cpp OPTIONS -O2 -Wold-style-cast)
-set(_hdr_fixtures hdr_fixture_fx_hdr_c hdr_fixture_fx_hdr_c_O0 hdr_fixture_fx_hdr_twin_typed
+set(_hdr_fixtures hdr_fixture_fx_hdr_c hdr_fixture_fx_hdr_c_O0 hdr_fixture_fx_hdr_c_classic
+    hdr_fixture_fx_hdr_twin_typed
     hdr_fixture_fx_hdr_twin_plain hdr_fixture_fx_hdr_cxx)
 
 usdtkit_add_test(sdt header_notes SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_header_notes.c
