@@ -3,13 +3,16 @@
  * usdtkit compile-time probes: static USDT probes for C and C++, in the
  * SystemTap ".note.stapsdt" format, plus usdtkit's typed metadata note.
  *
- * A probe costs one 1-byte `nop` in the instruction stream while nobody
- * traces it. Everything a tracer needs (where the nop is, where each
- * argument lives, the semaphore) goes into an unallocated note section,
- * so readelf -n, gdb "info probes", perf, bcc's tplist, bpftrace and the
- * usdtkit CLI all find the probes in the file. The compiler itself writes
- * each argument's location (asm operand constraints); the header only adds
- * the size and signedness that it derives from the argument's type.
+ * A probe costs a nop in the instruction stream while nobody traces it:
+ * on x86-64 a 5-byte nop that the kernel can turn into a fast trampoline
+ * call, inside a site that keeps the red zone safe (USDT_I_SITE below;
+ * USDT_CLASSIC_NOP selects the 1-byte nop). Everything a tracer needs
+ * (where the nop is, where each argument lives, the semaphore) goes into
+ * an unallocated note section, so readelf -n, gdb "info probes", perf,
+ * bcc's tplist, bpftrace and the usdtkit CLI all find the probes in the
+ * file. The compiler itself writes each argument's location (asm operand
+ * constraints); the header only adds the size and signedness that it
+ * derives from the argument's type.
  *
  * Header-only: include it, no library to link.
  *
@@ -81,6 +84,14 @@
  *   bpftrace 0.17) and libbpf 1.1 cannot parse it and give up on that
  *   probe's arguments. Define USDT_FLOAT_MARKER to 0 before the include
  *   for plain "8@" specs that those tools accept.
+ * - x86-64 (GCC): a probe is `mov %rsp,%r11; lea -128(%rsp),%rsp; nop5;
+ *   mov %r11,%rsp` with the note's pc on the nop5, so kernels with
+ *   optimized uprobes (6.18) replace the int3 trap by a trampoline call;
+ *   %r11 is clobbered and stack operands are written relative to it. An
+ *   unwinder stopped at the probe (gdb "bt" at a probe breakpoint, perf
+ *   --call-graph dwarf) sees %rsp 128 bytes low in functions whose CFA is
+ *   %rsp-based. Define USDT_CLASSIC_NOP before the include for the 1-byte
+ *   nop of sys/sdt.h (see docs/sdt-header.md).
  * - Defining USDTKIT_DISABLE_PROBES before the include compiles every
  *   probe out: no code, no notes, arguments type-checked but never
  *   evaluated, USDT_IS_ACTIVE always false.
