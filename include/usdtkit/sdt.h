@@ -3,13 +3,16 @@
  * usdtkit compile-time probes: static USDT probes for C and C++, in the
  * SystemTap ".note.stapsdt" format, plus usdtkit's typed metadata note.
  *
- * A probe costs one 1-byte `nop` in the instruction stream while nobody
- * traces it. Everything a tracer needs (where the nop is, where each
- * argument lives, the semaphore) goes into an unallocated note section,
- * so readelf -n, gdb "info probes", perf, bcc's tplist, bpftrace and the
- * usdtkit CLI all find the probes in the file. The compiler itself writes
- * each argument's location (asm operand constraints); the header only adds
- * the size and signedness that it derives from the argument's type.
+ * A probe costs a nop in the instruction stream while nobody traces it:
+ * on x86-64 a 5-byte nop that the kernel can turn into a fast trampoline
+ * call, inside a site that keeps the red zone safe (USDT_I_SITE below;
+ * USDT_CLASSIC_NOP selects the 1-byte nop). Everything a tracer needs
+ * (where the nop is, where each argument lives, the semaphore) goes into
+ * an unallocated note section, so readelf -n, gdb "info probes", perf,
+ * bcc's tplist, bpftrace and the usdtkit CLI all find the probes in the
+ * file. The compiler itself writes each argument's location (asm operand
+ * constraints); the header only adds the size and signedness that it
+ * derives from the argument's type.
  *
  * Header-only: include it, no library to link.
  *
@@ -81,6 +84,14 @@
  *   bpftrace 0.17) and libbpf 1.1 cannot parse it and give up on that
  *   probe's arguments. Define USDT_FLOAT_MARKER to 0 before the include
  *   for plain "8@" specs that those tools accept.
+ * - x86-64 (GCC): a probe is `mov %rsp,%r11; lea -128(%rsp),%rsp; nop5;
+ *   mov %r11,%rsp` with the note's pc on the nop5, so kernels with
+ *   optimized uprobes (6.18) replace the int3 trap by a trampoline call;
+ *   %r11 is clobbered and stack operands are written relative to it. An
+ *   unwinder stopped at the probe (gdb "bt" at a probe breakpoint, perf
+ *   --call-graph dwarf) sees %rsp 128 bytes low in functions whose CFA is
+ *   %rsp-based. Define USDT_CLASSIC_NOP before the include for the 1-byte
+ *   nop of sys/sdt.h (see docs/sdt-header.md).
  * - Defining USDTKIT_DISABLE_PROBES before the include compiles every
  *   probe out: no code, no notes, arguments type-checked but never
  *   evaluated, USDT_IS_ACTIVE always false.
@@ -233,6 +244,122 @@ template <typename T> struct usdt_i_arg {
 	(USDT_I_SIZE(x) == 1 || USDT_I_SIZE(x) == 2 || USDT_I_SIZE(x) == 4 || USDT_I_SIZE(x) == 8)
 
 /* ------------------------------------------------------------------ */
+/* The probe site (x86-64)                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * USDT_I_SITE is the code of a probe, with local label 770 on the
+ * instruction the note's pc names; USDT_I_OPERAND(i) the text of argument
+ * i's location as the spec writes it; USDT_I_CLOBBERS the registers the
+ * site uses.
+ *
+ * x86-64 default, the optimizable site (docs/sdt-header.md):
+ *
+ *	mov  %rsp, %r11
+ *	lea  -128(%rsp), %rsp
+ * 770:	nopl 0x0(%rax,%rax,1)		0f 1f 44 00 00, the probed instruction
+ *	mov  %r11, %rsp
+ *
+ * Kernels with optimized uprobes (6.18) rewrite a probed 5-byte nop into
+ * a call to the [uprobes-trampoline] page, which enters the kernel by the
+ * uprobe() syscall instead of an int3 trap: about half the cost per hit.
+ * That call and the trampoline push up to 32 bytes below %rsp, where a
+ * leaf function may keep live locals (the 128-byte red zone). Here %rsp
+ * points 128 bytes lower while the nop runs, so whatever the kernel writes
+ * lands below the red zone, which the ABI never lets code keep live (a
+ * signal may clobber it at any time). %r11 (caller-saved, declared
+ * clobbered, so no argument lives there) keeps the original %rsp: restoring
+ * from it is a register move, so the site adds no dependency on %rsp and
+ * costs the same as a 1-byte nop when untraced. Every reader probes the
+ * note's pc, the nop5, whether or not the kernel optimizes it; with an int3
+ * there, nothing is written to the user stack at all.
+ *
+ * At the nop %rsp is not the function's own, so an argument the compiler
+ * placed relative to it ("8(%rsp)", or %rsp itself) is written in the spec
+ * relative to %r11 instead ("8(%r11)"): the assembler copies the operand
+ * text character by character and renames %rsp, %esp, %sp and %spl to
+ * %r11, %r11d, %r11w and %r11b. Every other operand is copied unchanged.
+ *
+ * USDT_CLASSIC_NOP, defined before the include, selects the classic site:
+ * a 1-byte nop, as sys/sdt.h emits, with no clobber and operands as the
+ * compiler writes them. Other architectures get it, and so does clang:
+ * LLVM's assembler iterates the quotes of an .irpc string and cannot take
+ * the operand unquoted (a SIB operand has commas), so the rename above is
+ * GNU as only for now.
+ */
+#if defined(__x86_64__) && !defined(__clang__) && !defined(USDT_CLASSIC_NOP)
+
+#define USDT_I_SITE                                  \
+	"\tmov %%rsp, %%r11\n"                       \
+	"\tlea -128(%%rsp), %%rsp\n"                 \
+	"770:\t.byte 0x0f, 0x1f, 0x44, 0x00, 0x00\n" \
+	"\tmov %%r11, %%rsp\n"
+#define USDT_I_CLOBBERS "r11"
+
+/*
+ * The operand text, renamed: .irpc walks its characters. .Lusdt_st holds
+ * what was seen after a '%' but not yet copied (1 "%", 2 "%r", 3 "%e",
+ * 4 "%s", 5 "%rs", 6 "%es", 7 "%sp"), .Lusdt_o the state before this
+ * character, .Lusdt_u whether the state machine consumed it. Only .if,
+ * .else and ".ifc literal,char" (the character last, so a ',' compares
+ * right), which GNU as and LLVM's assembler read alike.
+ */
+#define USDT_I_IS(ch) "\t.set .Lusdt_m, 0\n\t.ifc " ch ",\\usdt_c\n\t.set .Lusdt_m, 1\n\t.endif\n"
+#define USDT_I_OUT(text) "\t.ascii \"" text "\"\n"
+#define USDT_I_EAT "\t.set .Lusdt_u, 1\n"
+/* clang-format off */
+#define USDT_I_OPERAND(i)                                                          \
+	"\t.set .Lusdt_st, 0\n"                                                    \
+	"\t.irpc usdt_c, \"%[usdt_a" #i "]\"\n"                                    \
+	"\t.set .Lusdt_o, .Lusdt_st\n\t.set .Lusdt_st, 0\n\t.set .Lusdt_u, 0\n"    \
+	"\t.if .Lusdt_o == 7\n" USDT_I_IS("l")                                     \
+	"\t.if .Lusdt_m\n" USDT_I_OUT("r11b") USDT_I_EAT                           \
+	"\t.else\n" USDT_I_OUT("r11w") "\t.endif\n"                                \
+	"\t.endif\n"                                                               \
+	"\t.if .Lusdt_o == 5 || .Lusdt_o == 6\n" USDT_I_IS("p")                    \
+	"\t.if .Lusdt_m\n" USDT_I_OUT("r11") USDT_I_EAT                            \
+	"\t.if .Lusdt_o == 6\n" USDT_I_OUT("d") "\t.endif\n"                       \
+	"\t.else\n\t.if .Lusdt_o == 5\n" USDT_I_OUT("rs")                          \
+	"\t.else\n" USDT_I_OUT("es") "\t.endif\n"                                  \
+	"\t.endif\n"                                                               \
+	"\t.endif\n"                                                               \
+	"\t.if .Lusdt_o == 2 || .Lusdt_o == 3\n" USDT_I_IS("s")                    \
+	"\t.if .Lusdt_m\n\t.set .Lusdt_st, .Lusdt_o + 3\n" USDT_I_EAT              \
+	"\t.else\n\t.if .Lusdt_o == 2\n" USDT_I_OUT("r")                           \
+	"\t.else\n" USDT_I_OUT("e") "\t.endif\n"                                   \
+	"\t.endif\n"                                                               \
+	"\t.endif\n"                                                               \
+	"\t.if .Lusdt_o == 4\n" USDT_I_IS("p")                                     \
+	"\t.if .Lusdt_m\n\t.set .Lusdt_st, 7\n" USDT_I_EAT                         \
+	"\t.else\n" USDT_I_OUT("s") "\t.endif\n"                                   \
+	"\t.endif\n"                                                               \
+	"\t.if .Lusdt_o == 1\n"                                                    \
+	USDT_I_IS("r") "\t.if .Lusdt_m\n\t.set .Lusdt_st, 2\n" USDT_I_EAT "\t.endif\n" \
+	USDT_I_IS("e") "\t.if .Lusdt_m\n\t.set .Lusdt_st, 3\n" USDT_I_EAT "\t.endif\n" \
+	USDT_I_IS("s") "\t.if .Lusdt_m\n\t.set .Lusdt_st, 4\n" USDT_I_EAT "\t.endif\n" \
+	"\t.endif\n"                                                               \
+	"\t.if .Lusdt_u == 0\n" USDT_I_IS("%%")                                    \
+	"\t.if .Lusdt_m\n\t.set .Lusdt_st, 1\n\t.endif\n"                          \
+	USDT_I_OUT("\\usdt_c")                                                     \
+	"\t.endif\n"                                                               \
+	"\t.endr\n"                                                                \
+	"\t.if .Lusdt_st == 2\n" USDT_I_OUT("r") "\t.endif\n"                      \
+	"\t.if .Lusdt_st == 3\n" USDT_I_OUT("e") "\t.endif\n"                      \
+	"\t.if .Lusdt_st == 4\n" USDT_I_OUT("s") "\t.endif\n"                      \
+	"\t.if .Lusdt_st == 5\n" USDT_I_OUT("rs") "\t.endif\n"                     \
+	"\t.if .Lusdt_st == 6\n" USDT_I_OUT("es") "\t.endif\n"                     \
+	"\t.if .Lusdt_st == 7\n" USDT_I_OUT("r11w") "\t.endif\n"
+/* clang-format on */
+
+#else /* classic site */
+
+#define USDT_I_SITE "770:\tnop\n"
+#define USDT_I_CLOBBERS
+#define USDT_I_OPERAND(i) "\t.ascii \"%[usdt_a" #i "]\"\n"
+
+#endif /* site */
+
+/* ------------------------------------------------------------------ */
 /* The note                                                            */
 /* ------------------------------------------------------------------ */
 
@@ -245,12 +372,13 @@ template <typename T> struct usdt_i_arg {
 #define USDT_I_SEMA_SYM(p, n) p##_##n##_semaphore
 
 /*
- * Local labels: 770 the probe's nop (the note's pc), 771..774 the note's
- * name and descriptor bounds. "?" puts the note in the section group of
- * the code around it, so a discarded COMDAT copy takes its note along.
+ * Local labels: 770 the probed instruction (the note's pc, see
+ * USDT_I_SITE), 771..774 the note's name and descriptor bounds. "?" puts
+ * the note in the section group of the code around it, so a discarded
+ * COMDAT copy takes its note along.
  */
 #define USDT_I_NOTE_HEAD(p, n, sema)                    \
-	"770:\tnop\n"                                   \
+	USDT_I_SITE                                     \
 	"\t.pushsection .note.stapsdt,\"?\",\"note\"\n" \
 	"\t.balign 4\n"                                 \
 	"\t.4byte 772f-771f, 774f-773f, 3\n"            \
@@ -271,7 +399,7 @@ template <typename T> struct usdt_i_arg {
 	"\t.if (%c[usdt_k" #i "] & 0x200)\n"         \
 	"\t.ascii \"f\"\n"                           \
 	"\t.endif\n"                                 \
-	"\t.ascii \"@%[usdt_a" #i "]\"\n"
+	"\t.ascii \"@\"\n" USDT_I_OPERAND(i)
 #define USDT_I_SPEC_SEP() "\t.ascii \" \"\n"
 
 #define USDT_I_NOTE_TAIL    \
@@ -394,7 +522,8 @@ template <typename T> struct usdt_i_arg {
 			kind##_META(p, n, k, __VA_ARGS__)                                          \
 			USDT_I_BASE                                                                \
 			:                                                                          \
-			: USDT_I_CAT(USDT_I_MAP_, k)(kind##_OP, USDT_I_COMMA, __VA_ARGS__));       \
+			: USDT_I_CAT(USDT_I_MAP_, k)(kind##_OP, USDT_I_COMMA, __VA_ARGS__)         \
+			: USDT_I_CLOBBERS);                                                        \
 	} while (0)
 /* clang-format on */
 

@@ -55,20 +55,44 @@ static bool need_binutils(void)
 	return false;
 }
 
-/* The nop at @pc, as objdump disassembles it. */
-static void assert_nop_at(const char *path, uint64_t pc)
+/*
+ * The probe site at @pc, as objdump disassembles it: the classic 1-byte nop,
+ * or on x86-64 the optimizable site (sdt.h, USDT_I_SITE): the 5-byte nop at
+ * the pc, %rsp saved in %r11 and lowered by 128 before it, restored after.
+ */
+static void assert_site_at(const char *path, uint64_t pc, bool classic)
 {
 	char *out = NULL;
-	char want[64];
-	int rc = hdr_run(
-		&out, "objdump -d --start-address=0x%" PRIx64 " --stop-address=0x%" PRIx64 " '%s'",
-		pc, pc + 1, path);
+	char want[4][96];
+	size_t i, nwant;
+	int rc;
 
+	if (classic) {
+		rc = hdr_run(&out,
+			     "objdump -d --start-address=0x%" PRIx64 " --stop-address=0x%" PRIx64
+			     " '%s'",
+			     pc, pc + 1, path);
+		snprintf(want[0], sizeof(want[0]), "%" PRIx64 ":\t90 ", pc);
+		snprintf(want[1], sizeof(want[1]), "nop");
+		nwant = 2;
+	} else {
+		rc = hdr_run(&out,
+			     "objdump -d --start-address=0x%" PRIx64 " --stop-address=0x%" PRIx64
+			     " '%s'",
+			     pc - 8, pc + 8, path);
+		snprintf(want[0], sizeof(want[0]), "%" PRIx64 ":\t49 89 e3 ", pc - 8);
+		snprintf(want[1], sizeof(want[1]), "%" PRIx64 ":\t48 8d 64 24 80 ", pc - 5);
+		snprintf(want[2], sizeof(want[2]), "%" PRIx64 ":\t0f 1f 44 00 00 ", pc);
+		snprintf(want[3], sizeof(want[3]), "%" PRIx64 ":\t4c 89 dc ", pc + 5);
+		nwant = 4;
+	}
 	assert_int_equal(rc, 0);
-	snprintf(want, sizeof(want), "%" PRIx64 ":\t90 ", pc);
-	if (!strstr(out, want) || !strstr(out, "nop")) {
-		print_message("no 1-byte nop at 0x%" PRIx64 " in %s:\n%s\n", pc, path, out);
-		fail();
+	for (i = 0; i < nwant; i++) {
+		if (!strstr(out, want[i])) {
+			print_message("no %s probe site at 0x%" PRIx64 " in %s (want '%s'):\n%s\n",
+				      classic ? "classic" : "optimizable", pc, path, want[i], out);
+			fail();
+		}
 	}
 	free(out);
 }
@@ -101,7 +125,7 @@ static uint64_t nm_addr(const char *path, const char *sym)
  * the pc, and the typed metadata note of each typed probe (same pc).
  */
 static void check_fixture(const char *path, const char *provider, const struct expect *exp,
-			  size_t nexp, int *nprobes_out)
+			  size_t nexp, bool classic, int *nprobes_out)
 {
 	struct hdr_probe probes[HDR_MAX_PROBES];
 	struct hdr_meta meta[HDR_MAX_PROBES];
@@ -144,7 +168,7 @@ static void check_fixture(const char *path, const char *provider, const struct e
 		}
 		assert_int_equal(p->base, base_addr);
 		assert_true(p->pc != 0);
-		assert_nop_at(path, p->pc);
+		assert_site_at(path, p->pc, classic);
 		if (x && x->sema) {
 			char sym[160];
 
@@ -182,7 +206,18 @@ static void test_c_notes(void **state)
 
 	(void)state;
 	check_fixture(hdr_fixture("fx-hdr-c"), "hdr", c_expect,
-		      sizeof(c_expect) / sizeof(c_expect[0]), &n);
+		      sizeof(c_expect) / sizeof(c_expect[0]), false, &n);
+	assert_true(n >= (int)(sizeof(c_expect) / sizeof(c_expect[0])));
+}
+
+/* The same probes with USDT_CLASSIC_NOP: same notes, 1-byte nops. */
+static void test_c_notes_classic(void **state)
+{
+	int n;
+
+	(void)state;
+	check_fixture(hdr_fixture("fx-hdr-c-classic"), "hdr", c_expect,
+		      sizeof(c_expect) / sizeof(c_expect[0]), true, &n);
 	assert_true(n >= (int)(sizeof(c_expect) / sizeof(c_expect[0])));
 }
 
@@ -192,7 +227,7 @@ static void test_c_notes_O0(void **state)
 
 	(void)state;
 	check_fixture(hdr_fixture("fx-hdr-c-O0"), "hdr", c_expect,
-		      sizeof(c_expect) / sizeof(c_expect[0]), &n);
+		      sizeof(c_expect) / sizeof(c_expect[0]), false, &n);
 	/* unoptimized: exactly one location per probe */
 	assert_int_equal(n, (int)(sizeof(c_expect) / sizeof(c_expect[0])));
 }
@@ -223,7 +258,8 @@ static void test_cxx_notes(void **state)
 	int n, rc;
 
 	(void)state;
-	check_fixture(path, "cx", cxx_expect, sizeof(cxx_expect) / sizeof(cxx_expect[0]), &n);
+	check_fixture(path, "cx", cxx_expect, sizeof(cxx_expect) / sizeof(cxx_expect[0]), false,
+		      &n);
 	n = hdr_readelf_probes(path, probes, HDR_MAX_PROBES, &rc);
 	for (int i = 0; i < n; i++) {
 		char pre[64];
@@ -513,6 +549,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_c_notes),
 		cmocka_unit_test(test_c_notes_O0),
+		cmocka_unit_test(test_c_notes_classic),
 		cmocka_unit_test(test_c_semaphores_distinct),
 		cmocka_unit_test(test_cxx_notes),
 		cmocka_unit_test(test_typed_untyped_twins),
