@@ -23,9 +23,8 @@ done
 
 # seconds wall, seconds CPU (user + sys) of one command
 measure() {
-	local t
-	t=$({ /usr/bin/time -f '%e %U %S' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
-	awk '{ printf "%.2f %.2f", $1, $2 + $3 }' <<<"$t"
+	/usr/bin/time -o "$work/time.txt" -f '%e %U %S' "$@" >/dev/null 2>&1 || true
+	awk '{ printf "%.2f %.2f\n", $1, $2 + $3 }' "$work/time.txt"
 }
 
 printf '%-8s %-22s %8s %8s %12s\n' probes command wall_s cpu_s cpu_us/probe
