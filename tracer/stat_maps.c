@@ -273,14 +273,62 @@ static int read_keys(struct stat_ctx *s, struct snapshot *snap)
 	return 0;
 }
 
+/*
+ * The per-location counts: one batch lookup of the per-CPU array (kernel
+ * 5.6+) instead of one syscall per location — 100 000 locations are read
+ * in milliseconds. Falls back to lookups one by one.
+ */
+static int read_counts(struct stat_ctx *s, int fd, size_t n, uint64_t *out)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	size_t done = 0, chunk = 4096;
+	__u32 *keys = calloc(chunk, sizeof(*keys)), batch = 0, count;
+	uint64_t *vals = calloc(chunk * s->ncpu, sizeof(*vals));
+	bool first = true;
+	int err = 0;
+
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	while (done < n) {
+		count = chunk;
+		err = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, keys, vals, &count,
+					   &bo);
+		if (err && errno != ENOENT)
+			break;
+		for (__u32 k = 0; k < count; k++) {
+			uint64_t sum = 0;
+
+			for (int c = 0; c < s->ncpu; c++)
+				sum += vals[k * s->ncpu + c];
+			if (keys[k] < n)
+				out[keys[k]] = sum;
+		}
+		done += count;
+		first = false;
+		if (err || !count)
+			break; /* ENOENT: the end of the map */
+	}
+	err = 0;
+	if (done < n)
+		for (__u32 i = 0; i < n; i++)
+			out[i] = pcpu_sum(s, fd, &i);
+out:
+	free(keys);
+	free(vals);
+	return err;
+}
+
 int stat_maps__read(struct stat_ctx *s)
 {
 	struct snapshot *c = &s->cur;
 	struct stat_bpf *sk = s->skel;
 	size_t nlocs = engine__loc_count(s->eng);
 
-	for (__u32 i = 0; i < s->loc_cap && i < nlocs; i++)
-		c->counts[i] = pcpu_sum(s, bpf_map__fd(sk->maps.counts), &i);
+	if (read_counts(s, bpf_map__fd(sk->maps.counts), nlocs < s->loc_cap ? nlocs : s->loc_cap,
+			c->counts))
+		return -ENOMEM;
 	for (__u32 i = 0; i < STAT_CNT__MAX; i++)
 		c->counters[i] = pcpu_sum(s, bpf_map__fd(sk->maps.counters), &i);
 	switch (s->o.mode) {
