@@ -375,11 +375,40 @@ double session__elapsed(const struct session *s)
 	return (cli__now_ns(CLOCK_MONOTONIC) - s->start_ns) / 1e9;
 }
 
-/* True (after saying so) once the target is gone. */
-static bool target_gone(struct session *s)
+/*
+ * The -c command stopped at an exec: the new executable and its libraries
+ * are scanned and attached before it runs its first instruction.
+ */
+static void follow_exec(struct session *s, const struct session_loop *loop)
 {
-	if (s->cmd.pid > 0)
-		return target_cmd__exited(&s->cmd, s->who);
+	char *exe = target_cmd__exe(&s->cmd);
+
+	if (exe) {
+		engine__add_object(s->eng, exe);
+		target__add_ldd_objects(s->eng, exe);
+		if (s->o.verbose)
+			fprintf(stderr, "%s: command exec'd %s\n", s->who, exe);
+		free(exe);
+	}
+	if (engine__scan(s->eng, true) > 0 && loop->attach_new)
+		loop->attach_new(loop->ctx);
+	target_cmd__resume(&s->cmd);
+}
+
+/* True (after saying so) once the target is gone. */
+static bool target_gone(struct session *s, const struct session_loop *loop)
+{
+	if (s->cmd.pid > 0) {
+		switch (target_cmd__poll(&s->cmd, s->who)) {
+		case TARGET_CMD_EXEC:
+			follow_exec(s, loop);
+			return false;
+		case TARGET_CMD_EXITED:
+			return true;
+		default:
+			return false;
+		}
+	}
 	if (s->o.pid > 0 && target_proc__exited(s->o.pid, s->pidfd)) {
 		fprintf(stderr, "%s: process %d exited\n", s->who, s->o.pid);
 		return true;
@@ -399,7 +428,7 @@ int session__run(struct session *s, const struct session_loop *loop)
 			return EXIT_FAIL;
 		if (err > 0 || s->out.err)
 			break;
-		if (target_gone(s))
+		if (target_gone(s, loop))
 			break;
 		if (deadline && cli__now_ns(CLOCK_MONOTONIC) >= deadline)
 			break;

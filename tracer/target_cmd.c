@@ -11,6 +11,13 @@
  * changes. When usdtkit stops first (-n, --duration, Ctrl-C), the command
  * would otherwise outlive its tracer unobserved: it is ended with SIGTERM,
  * then SIGKILL after a grace period, and reaped.
+ *
+ * The command is followed through every exec (env, `sh -c 'exec ...'`,
+ * wrapper scripts): we seize it with ptrace (PTRACE_O_TRACEEXEC only: no
+ * system call stops), and at each exec it stops before the new program's
+ * first instruction until the session has scanned and attached the new
+ * executable. Signals it receives meanwhile are passed on unchanged.
+ * PTRACE_O_EXITKILL: if usdtkit dies, the command does not run on untraced.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -141,6 +149,7 @@ static int spawn_waiting(struct target_cmd *tc, const char *who)
 	close(fds[0]);
 	tc->go_fd = fds[1];
 	tc->pid = pid;
+	tc->traced = !ptrace(PTRACE_SEIZE, pid, 0, PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL);
 	return 0;
 }
 
@@ -196,17 +205,61 @@ static void print_status(const char *who, const char *what, int status)
 		WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 }
 
-bool target_cmd__exited(struct target_cmd *tc, const char *who)
+/* A ptrace stop that is not an exec: let the command go on, its signal with it. */
+static void pass_stop(pid_t pid, int status)
+{
+	int sig = WSTOPSIG(status), event = status >> 16;
+
+	if (event == PTRACE_EVENT_STOP) {
+		/* a group stop (SIGSTOP, Ctrl-Z): keep it stopped, as without us */
+		if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
+			ptrace(PTRACE_LISTEN, pid, 0, 0);
+		else
+			ptrace(PTRACE_CONT, pid, 0, 0);
+		return;
+	}
+	ptrace(PTRACE_CONT, pid, 0, event ? 0 : sig);
+}
+
+enum target_cmd_event target_cmd__poll(struct target_cmd *tc, const char *who)
 {
 	int status;
 
-	if (tc->pid <= 0 || !tc->released)
-		return false;
-	if (waitpid(tc->pid, &status, WNOHANG) != tc->pid)
-		return false;
-	tc->pid = -1;
-	print_status(who, "command exited", status);
-	return true;
+	if (tc->pid <= 0 || !tc->released || tc->at_exec)
+		return tc->at_exec ? TARGET_CMD_EXEC : TARGET_CMD_RUNNING;
+	for (;;) {
+		pid_t r = waitpid(tc->pid, &status, WNOHANG | __WALL);
+
+		if (r != tc->pid)
+			return TARGET_CMD_RUNNING;
+		if (WIFEXITED(status) || WIFSIGNALED(status)) {
+			tc->pid = -1;
+			print_status(who, "command exited", status);
+			return TARGET_CMD_EXITED;
+		}
+		if (!WIFSTOPPED(status))
+			continue;
+		if (status >> 8 == (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) {
+			tc->at_exec = true;
+			return TARGET_CMD_EXEC;
+		}
+		pass_stop(tc->pid, status);
+	}
+}
+
+char *target_cmd__exe(const struct target_cmd *tc)
+{
+	char link[64];
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)tc->pid);
+	return realpath(link, NULL);
+}
+
+void target_cmd__resume(struct target_cmd *tc)
+{
+	if (tc->at_exec && tc->pid > 0)
+		ptrace(PTRACE_CONT, tc->pid, 0, 0);
+	tc->at_exec = false;
 }
 
 /* Waits up to @ms for the child; true when it was reaped (status in *@status). */
@@ -215,8 +268,12 @@ static bool reap_within(pid_t pid, int ms, int *status)
 	struct timespec ts = {0, 10 * 1000 * 1000};
 
 	for (int waited = 0;; waited += 10) {
-		pid_t r = waitpid(pid, status, WNOHANG);
+		pid_t r = waitpid(pid, status, WNOHANG | __WALL);
 
+		if (r == pid && WIFSTOPPED(*status)) {
+			pass_stop(pid, *status); /* still traced: let our signal through */
+			continue;
+		}
 		if (r == pid || (r < 0 && errno != EINTR))
 			return r == pid;
 		if (waited >= ms)
@@ -236,7 +293,8 @@ void target_cmd__finish(struct target_cmd *tc, const char *who)
 			waitpid(tc->pid, NULL, 0);
 		tc->pid = -1;
 	}
-	if (tc->pid > 0 && waitpid(tc->pid, &status, WNOHANG) == tc->pid) {
+	target_cmd__resume(tc);
+	if (tc->pid > 0 && waitpid(tc->pid, &status, WNOHANG) == tc->pid && !WIFSTOPPED(status)) {
 		/* it exited on its own just now (e.g. the terminal's Ctrl-C reached it too) */
 		print_status(who, "command exited", status);
 		tc->pid = -1;
@@ -248,7 +306,7 @@ void target_cmd__finish(struct target_cmd *tc, const char *who)
 			fprintf(stderr, "%s: command still running after %d ms: SIGKILL\n", who,
 				TARGET_TERM_GRACE_MS);
 			kill(tc->pid, SIGKILL);
-			while (waitpid(tc->pid, &status, 0) < 0 && errno == EINTR)
+			while (waitpid(tc->pid, &status, __WALL) < 0 && errno == EINTR)
 				;
 		}
 		print_status(who, "command stopped", status);

@@ -21,6 +21,14 @@ struct target_cmd {
 	wordexp_t we;
 	bool have_we;
 	bool released;
+	bool traced; /* seized with ptrace: stops at each exec */
+	bool at_exec; /* stopped at an exec, until target_cmd__resume */
+};
+
+enum target_cmd_event {
+	TARGET_CMD_RUNNING = 0,
+	TARGET_CMD_EXEC, /* stopped at an exec: scan, attach, then target_cmd__resume() */
+	TARGET_CMD_EXITED, /* exited (its status printed) */
 };
 
 void target_cmd__init(struct target_cmd *tc);
@@ -34,8 +42,15 @@ int target_cmd__spawn(struct target_cmd *tc, const char *cmdline, const char *wh
 void target_cmd__add_objects(const struct target_cmd *tc, struct engine *eng);
 /* Lets the child exec. 0, or -1 after printing. */
 int target_cmd__release(struct target_cmd *tc, const char *who);
-/* True (and prints its status) once the released command has exited. */
-bool target_cmd__exited(struct target_cmd *tc, const char *who);
+/*
+ * What the released command did since the last call (never blocks): an
+ * exec stop, its exit (status printed), or nothing new.
+ */
+enum target_cmd_event target_cmd__poll(struct target_cmd *tc, const char *who);
+/* The executable it runs now (malloc'ed), or NULL. */
+char *target_cmd__exe(const struct target_cmd *tc);
+/* Lets a command stopped at an exec go on. */
+void target_cmd__resume(struct target_cmd *tc);
 /*
  * Ends the command at exit: a child never released reads EOF and exits
  * without running the command; a released one still running gets SIGTERM,

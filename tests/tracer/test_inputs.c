@@ -7,7 +7,8 @@
  * distinct probes folded onto one address stay distinct; --args rejects a
  * name given twice and accepts f32; -p resolves a PATH in the target's
  * mount namespace; stat shows probes that are only counted, and a
- * --lhist over the whole int64 range keeps every hit.
+ * --lhist over the whole int64 range keeps every hit; -c follows its
+ * command through exec (env, sh -c 'exec ...', a wrapper script).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -382,6 +383,47 @@ static void target_mount_namespace(void **state)
 	rmdir(dir);
 }
 
+/* -c follows the command through exec: env, sh -c 'exec', a wrapper script. */
+static void exec_chain(void **state)
+{
+	const char *fix = tt_fixture("trace_doubles");
+	char script[] = "/tmp/usdtkit-wrap-XXXXXX", forms[4][PATH_MAX + 64];
+	struct tt_proc p;
+	FILE *f;
+	int fd;
+
+	fd = mkstemp(script);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	fprintf(f, "#!/bin/sh\nexec %s \"$@\"\n", fix);
+	fclose(f);
+	chmod(script, 0755);
+	snprintf(forms[0], sizeof(forms[0]), "%s 3", fix);
+	snprintf(forms[1], sizeof(forms[1]), "env FOO=1 %s 3", fix);
+	snprintf(forms[2], sizeof(forms[2]), "sh -c 'exec %s 3'", fix);
+	snprintf(forms[3], sizeof(forms[3]), "%s 3", script);
+	for (int i = 0; i < 4; i++) {
+		char *argv[] = {usdtkit_cmd(), "trace", "-c", forms[i], "dbl:vals", NULL};
+		char *argv_stat[] = {usdtkit_cmd(), "stat", "-c", forms[i], "dbl:vals", NULL};
+		char *out;
+
+		/* the fixture fires at once after exec: only a traced exec sees it */
+		assert_int_equal(tt_run(&p, argv, 30000), 0);
+		out = tt_read(p.out_path);
+		if (tt_count_lines(out, " dbl:vals ") != 3)
+			tt_dump(&p, forms[i]);
+		assert_int_equal(tt_count_lines(out, " dbl:vals "), 3);
+		free(out);
+		tt_cleanup(&p);
+		assert_int_equal(tt_run(&p, argv_stat, 30000), 0);
+		out = tt_read(p.out_path);
+		assert_non_null(strstr(out, "dbl:vals            3\n"));
+		free(out);
+		tt_cleanup(&p);
+	}
+	unlink(script);
+}
+
 static int setup(void **state)
 {
 	return tt_usdtkit() ? 0 : -1;
@@ -394,6 +436,7 @@ int main(void)
 		cmocka_unit_test(closed_output),     cmocka_unit_test(decoding),
 		cmocka_unit_test(args_declarations), cmocka_unit_test(folded_probes),
 		cmocka_unit_test(stat_only_counted), cmocka_unit_test(target_mount_namespace),
+		cmocka_unit_test(exec_chain),
 	};
 
 	if (tt_bpf_permitted())
