@@ -30,6 +30,7 @@ const volatile __u32 str_size = 0;
 const volatile __u32 nslots = 0;
 const volatile __u32 max_args = FETCH_MAX_ARGS;
 const volatile __u64 wakeup_bytes = 1 << 20;
+const volatile __u32 layout_id = 0; /* which layout's geometry the records have */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -89,7 +90,7 @@ int usdt_trace(struct pt_regs *ctx)
 	e->pid = task->tgid;
 	e->tid = task->pid;
 	e->loc = idx;
-	e->kind = TRACE_EV_HIT;
+	e->kind = TRACE_EV_HIT | layout_id << 8;
 	comm = (const __u64 *)task->comm;
 	((__u64 *)e->comm)[0] = comm[0];
 	((__u64 *)e->comm)[1] = comm[1];

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdio_ext.h>
@@ -24,7 +25,7 @@
 #define WHO "usdtkit trace"
 #define DEFAULT_STR_SIZE 64
 #define MAX_STR_SIZE 4096
-#define DEFAULT_RING_MB 32
+#define DEFAULT_RING_MB 4 /* ~15 MB resident in all: the ring is mapped twice */
 #define POLL_MS 10
 
 struct trace_opts {
@@ -216,6 +217,8 @@ int cmd_trace(int argc, char **argv)
 	}
 	if (trace_records__attach(tr) || session__begin(&s))
 		goto out;
+	/* loading parsed the kernel's BTF (megabytes): give that memory back */
+	malloc_trim(0);
 	ret = session__run(&s, &(struct session_loop){step, attach_new, tr, POLL_MS});
 	session__detach(&s);
 	/*

@@ -24,7 +24,7 @@ struct trace_record {
 	__u32 tid;
 	__u32 loc; /* location index (the uprobe's cookie) */
 	__u16 nargs;
-	__u16 kind; /* enum trace_event_kind */
+	__u16 kind; /* enum trace_event_kind | layout index << 8 */
 	__u32 err_mask; /* bit i: argument i could not be read */
 	__u32 trunc_mask; /* bit i: string i was cut at an unmapped page */
 	char comm[TRACE_COMM_LEN];

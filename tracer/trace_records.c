@@ -3,10 +3,14 @@
  * Layouts, attachment and record decoding for `usdtkit trace` (see
  * trace_records.h).
  *
- * The BPF side does not wake us per event: we poll the rings on a short
- * timer, and the program forces a wakeup only when a ring is a quarter
- * full, so the per-hit cost stays near the uprobe floor. Lost records are
+ * The BPF side does not wake us per event: we poll the ring on a short
+ * timer, and the program forces a wakeup only when it is a quarter full,
+ * so the per-hit cost stays near the uprobe floor. Lost records are
  * counted in BPF and always reported.
+ *
+ * Every layout writes into the first layout's ring (each record says
+ * which layout it has): a ring is the bulk of the tracer's memory, mapped
+ * twice, and one ring the consumer keeps up with is enough.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -33,7 +37,6 @@ struct layout {
 	unsigned int max_args; /* argument slots per record */
 	unsigned int nslots; /* string slots per record */
 	size_t cap; /* the locs map holds location indices below this */
-	unsigned int ring_mb;
 };
 
 struct trace_records {
@@ -154,16 +157,17 @@ static void decode_arg(const struct trace_records *tr, const struct layout *ly,
 
 static int handle_record(void *ctx, const void *data, size_t size)
 {
-	const struct layout *ly = ctx;
-	struct trace_records *tr = ly->tr;
+	struct trace_records *tr = ctx;
 	const struct trace_record *e = data;
+	const struct layout *ly;
 	const struct engine_loc *l;
 	const struct engine_probe *p;
 	struct event ev;
 	int err;
 
-	if (tr->done)
+	if (tr->done || size < sizeof(*e) || (e->kind >> 8) >= tr->nlayouts)
 		return 0;
+	ly = &tr->layouts[e->kind >> 8];
 	if (size < sizeof(*e) + ly->max_args * sizeof(__u64) +
 			    (size_t)ly->nslots * tr->o.str_size ||
 	    !(l = engine__loc(tr->s->eng, e->loc)))
@@ -215,9 +219,16 @@ static int open_and_load(struct trace_records *tr, struct layout *ly)
 	skel->rodata->event_size = (sizeof(struct trace_record) + ly->max_args * sizeof(__u64) +
 				    ly->nslots * tr->o.str_size + 7) &
 				   ~7u;
-	skel->rodata->wakeup_bytes = (uint64_t)ly->ring_mb << 18; /* a quarter of the ring */
+	skel->rodata->wakeup_bytes = (uint64_t)tr->o.ring_mb << 18; /* a quarter of the ring */
+	skel->rodata->layout_id = ly - tr->layouts;
 	bpf_map__set_max_entries(skel->maps.locs, ly->cap ? ly->cap : 1);
-	bpf_map__set_max_entries(skel->maps.events, ly->ring_mb << 20);
+	bpf_map__set_max_entries(skel->maps.events, tr->o.ring_mb << 20);
+	if (ly != tr->layouts) {
+		err = bpf_map__reuse_fd(skel->maps.events,
+					bpf_map__fd(tr->layouts[0].skel->maps.events));
+		if (err)
+			return err;
+	}
 	if (tr->s->mode == ENGINE_ATTACH_MULTI)
 		bpf_program__set_expected_attach_type(skel->progs.usdt_trace,
 						      KERNEL_BPF_TRACE_UPROBE_MULTI);
@@ -231,7 +242,7 @@ static int open_and_load(struct trace_records *tr, struct layout *ly)
  * polls its ring.
  */
 static int add_layout(struct trace_records *tr, unsigned int max_args, unsigned int nslots,
-		      size_t slack, unsigned int ring_mb)
+		      size_t slack)
 {
 	struct layout *ly;
 	int err;
@@ -244,16 +255,15 @@ static int add_layout(struct trace_records *tr, unsigned int max_args, unsigned 
 	ly->max_args = max_args > FETCH_MAX_ARGS ? FETCH_MAX_ARGS : max_args;
 	ly->nslots = nslots > FETCH_MAX_ARGS ? FETCH_MAX_ARGS : nslots;
 	ly->cap = engine__loc_count(tr->s->eng) + slack;
-	ly->ring_mb = ring_mb;
 	err = open_and_load(tr, ly);
 	if (!err && !tr->rb) {
 		tr->rb = ring_reader__new();
 		if (!tr->rb)
 			err = -errno;
 	}
-	if (!err)
+	if (!err && !tr->nlayouts)
 		err = ring_reader__add(tr->rb, bpf_map__fd(ly->skel->maps.events), handle_record,
-				       ly);
+				       tr);
 	if (err) {
 		trace_bpf__destroy(ly->skel);
 		ly->skel = NULL;
@@ -279,15 +289,14 @@ int trace_records__new(struct session *s, const struct trace_records_opts *opts,
 		snprintf(tr->names[i], sizeof(tr->names[i]), "arg%d", i);
 	/* records sized exactly for what was found; -p/-c leave room in the locs map */
 	err = add_layout(tr, engine__max_args(s->eng), engine__max_strings(s->eng),
-			 target ? SPARE_LOCS : 0, tr->o.ring_mb);
+			 target ? SPARE_LOCS : 0);
 	/*
 	 * -p/-c: a roomy spare loaded now, so that providers found later are
 	 * attached without waiting for a program load while they fire.
 	 */
 	if (!err && target &&
 	    (tr->layouts[0].max_args < FETCH_MAX_ARGS || tr->layouts[0].nslots < 2))
-		err = add_layout(tr, FETCH_MAX_ARGS, 2, SPARE_LOCS,
-				 tr->o.ring_mb > 2 ? tr->o.ring_mb / 2 : tr->o.ring_mb);
+		err = add_layout(tr, FETCH_MAX_ARGS, 2, SPARE_LOCS);
 	if (err) {
 		trace_records__free(tr);
 		return err;
@@ -312,8 +321,7 @@ int trace_records__attach(struct trace_records *tr)
 			ly = c;
 	}
 	if (!ly) {
-		err = add_layout(tr, FETCH_MAX_ARGS, need_strs > 2 ? need_strs : 2, SPARE_LOCS,
-				 tr->o.ring_mb);
+		err = add_layout(tr, FETCH_MAX_ARGS, need_strs > 2 ? need_strs : 2, SPARE_LOCS);
 		if (err) {
 			fprintf(stderr, "%s: cannot load a BPF program for new probes: %s\n",
 				tr->s->who, strerror(-err));
