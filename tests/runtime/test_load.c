@@ -420,6 +420,81 @@ static void test_many_probes(void **state)
 	usdt_provider__free(p);
 }
 
+/* The provider's build-id as readelf prints it, malloc'd ("" when none). */
+static char *build_id_of(struct usdt_provider *p)
+{
+	char *out = readelf("-n", usdt_provider__fd(p)), *id, *s;
+
+	assert_non_null(out);
+	s = strstr(out, "Build ID: ");
+	id = strdup(s ? s + strlen("Build ID: ") : "");
+	assert_non_null(id);
+	*strchrnul(id, '\n') = '\0';
+	free(out);
+	return id;
+}
+
+static struct usdt_provider *load_set(const char *name, enum usdt_type t1, const char *n1)
+{
+	const enum usdt_type t[] = {USDT_TYPE_INT32, t1};
+	const char *n[] = {"a", n1};
+	struct usdt_provider *p = usdt_provider__new(name, NULL);
+
+	assert_non_null(p);
+	assert_non_null(usdt_provider__add_probe(p, "one", 2, t, n));
+	assert_non_null(usdt_provider__add_probe(p, "two", 0, NULL, NULL));
+	assert_int_equal(usdt_provider__load(p), 0);
+	return p;
+}
+
+/*
+ * A 20-byte NT_GNU_BUILD_ID in an allocated .note.gnu.build-id covered by
+ * a PT_NOTE (where perf and the kernel look), equal for equal probe sets,
+ * different when a provider name, type or argument name differs.
+ */
+static void test_build_id(void **state)
+{
+	struct usdt_provider *p[5];
+	char *id[5], *out, *line;
+
+	if (!rt_have("readelf")) {
+		RT_SKIP("readelf not installed\n");
+		skip();
+	}
+	p[0] = load_set("bid", USDT_TYPE_STRING, "s");
+	p[1] = load_set("bid", USDT_TYPE_STRING, "s");
+	p[2] = load_set("bid2", USDT_TYPE_STRING, "s");
+	p[3] = load_set("bid", USDT_TYPE_POINTER, "s");
+	p[4] = load_set("bid", USDT_TYPE_STRING, "t");
+	for (int i = 0; i < 5; i++) {
+		id[i] = build_id_of(p[i]);
+		assert_int_equal(strlen(id[i]), 40);
+	}
+	assert_string_equal(id[0], id[1]);
+	for (int i = 2; i < 5; i++)
+		assert_string_not_equal(id[0], id[i]);
+
+	out = readelf("-lS", usdt_provider__fd(p[0]));
+	assert_non_null(out);
+	line = strstr(out, ".note.gnu.build-id");
+	assert_non_null(line);
+	*strchrnul(line, '\n') = '\0';
+	assert_non_null(strstr(line, "NOTE"));
+	assert_non_null(strstr(line, " A ")); /* allocated */
+	line[strlen(line)] = '\n';
+	assert_non_null(strstr(out, "  NOTE "));
+	line = strstr(out, "Section to Segment mapping");
+	assert_non_null(line);
+	/* In the first PT_LOAD and alone in the PT_NOTE. */
+	assert_non_null(strstr(line, "00     .note.gnu.build-id .hash"));
+	assert_non_null(strstr(line, "     .note.gnu.build-id \n"));
+	free(out);
+	for (int i = 0; i < 5; i++) {
+		free(id[i]);
+		usdt_provider__free(p[i]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -431,6 +506,7 @@ int main(void)
 		cmocka_unit_test(test_fallback_removed_at_exit),
 		cmocka_unit_test(test_sealed_and_several),
 		cmocka_unit_test(test_many_probes),
+		cmocka_unit_test(test_build_id),
 	};
 
 	return rt_exit(cmocka_run_group_tests(tests, NULL, NULL));
