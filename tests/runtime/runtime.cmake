@@ -26,6 +26,12 @@ usdtkit_add_test(runtime abi
   LIBS usdtkit)
 target_include_directories(test_runtime_abi BEFORE PRIVATE ${USDTKIT_FUTURE_INC})
 
+# The load announcement against a real (perf_event uprobe) tracer.
+usdtkit_add_test(runtime announce
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_announce.c
+  LIBS usdtkit usdtkit_sdt ${CMAKE_DL_LIBS}
+  TIMEOUT 120)
+
 find_package(Threads REQUIRED)
 # detect.c compiled in: its internal functions are hidden in libusdtkit.
 usdtkit_add_test(runtime detect
