@@ -51,6 +51,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,16 @@
 #include "internal.h"
 
 USDT_SEMAPHORE(usdtkit, provider_load);
+
+/* The record's layout is ABI for tracers (docs/runtime-announce.md). */
+_Static_assert(offsetof(struct usdt_announce, token) == 8, "announce ABI");
+_Static_assert(offsetof(struct usdt_announce, ack) == 16, "announce ABI");
+_Static_assert(offsetof(struct usdt_announce, base) == 24, "announce ABI");
+_Static_assert(offsetof(struct usdt_announce, pid) == 32, "announce ABI");
+_Static_assert(offsetof(struct usdt_announce, fd) == 36, "announce ABI");
+_Static_assert(offsetof(struct usdt_announce, provider) == 40, "announce ABI");
+_Static_assert(offsetof(struct usdt_announce, path) == 104, "announce ABI");
+_Static_assert(sizeof(struct usdt_announce) == 232, "announce ABI");
 
 #define WAIT_MS_MAX 60000
 #define SPINS 64
