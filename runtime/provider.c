@@ -78,6 +78,9 @@ struct usdt_provider {
 	int nop; /* resolved probe instruction */
 	bool no_memfd;
 	int wait_ms; /* announce wait bound, 0 = none (announce.c) */
+	void *image; /* the last image built for this probe set, or NULL */
+	size_t image_len;
+	struct image_layout image_lay;
 	void *sema_area; /* SEMA_AREA_SIZE bytes, page aligned, lives until free */
 	atomic_long inflight; /* traced fires currently inside a stub */
 
@@ -90,6 +93,8 @@ struct usdt_provider {
 	char *tmp_path, *tmp_dir; /* fallback file, NULL for memfd */
 	struct usdt_provider *tmp_next; /* in tmp_list while tmp_path is set */
 };
+
+static void image_forget(struct usdt_provider *prov);
 
 static int fail(int err)
 {
@@ -397,6 +402,7 @@ struct usdt_probe *usdt_provider__add_probe_opts(struct usdt_provider *prov, con
 		goto out;
 	}
 	prov->probes[prov->nprobes++] = probe;
+	image_forget(prov); /* a new probe set, a new image */
 	err = 0;
 out:
 	pthread_mutex_unlock(&prov->lock);
@@ -497,6 +503,57 @@ static int dlopen_error(void)
 	return -ENOEXEC;
 }
 
+/*
+ * The image cache. An object is a pure function of the probe set, which
+ * only add_probe (while unloaded) changes: the first load keeps the bytes
+ * it built, and later loads write them back in one pwrite() instead of
+ * formatting every note again with libelf. That is most of a reload's
+ * user-space time. Failing to keep a copy only costs speed.
+ */
+static void image_forget(struct usdt_provider *prov)
+{
+	free(prov->image);
+	prov->image = NULL;
+	prov->image_len = 0;
+}
+
+static void image_keep(struct usdt_provider *prov, int fd, const struct image_layout *lay)
+{
+	struct stat st;
+	void *buf;
+
+	if (fstat(fd, &st) < 0 || st.st_size <= 0)
+		return;
+	buf = malloc((size_t)st.st_size);
+	if (!buf)
+		return;
+	if (pread(fd, buf, (size_t)st.st_size, 0) != st.st_size) {
+		free(buf);
+		return;
+	}
+	prov->image = buf;
+	prov->image_len = (size_t)st.st_size;
+	prov->image_lay = *lay;
+}
+
+static int image_replay(struct usdt_provider *prov, int fd, struct image_layout *lay)
+{
+	size_t done = 0;
+
+	while (done < prov->image_len) {
+		ssize_t n = pwrite(fd, (const char *)prov->image + done, prov->image_len - done,
+				   (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		done += (size_t)n;
+	}
+	*lay = prov->image_lay;
+	return 0;
+}
+
 /* One attempt at building and opening the object; memfd or a file. */
 static int open_object(struct usdt_provider *prov, bool memfd, struct image_layout *lay)
 {
@@ -509,9 +566,11 @@ static int open_object(struct usdt_provider *prov, bool memfd, struct image_layo
 	if (fd < 0)
 		return fd;
 	prov->fd = fd;
-	err = usdt_image__write(fd, &desc, lay);
+	err = prov->image ? image_replay(prov, fd, lay) : usdt_image__write(fd, &desc, lay);
 	if (err)
 		goto fail;
+	if (!prov->image)
+		image_keep(prov, fd, lay);
 	if (memfd) {
 		if (fcntl(fd, F_ADD_SEALS,
 			  F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
@@ -644,6 +703,7 @@ void usdt_provider__free(struct usdt_provider *prov)
 	if (prov->loaded)
 		do_unload(prov);
 	pthread_mutex_unlock(&prov->lock);
+	image_forget(prov);
 	for (size_t i = 0; i < prov->nprobes; i++)
 		free(prov->probes[i]);
 	free(prov->probes);
