@@ -31,7 +31,8 @@
  * providers, even of the same name, may live in one process.
  *
  * Life cycle and its errors.
- *   add_probe      -EEXIST  a probe of that name already exists
+ *   add_probe, add_probe_opts
+ *                  -EEXIST  a probe of that name already exists
  *                  -E2BIG   more than USDT_MAX_ARGS arguments
  *                  -EINVAL  unknown type, NULL types with argc > 0, bad name
  *                  -EBUSY   the provider is loaded: probes cannot be added
@@ -78,6 +79,22 @@
  * process themselves (ptrace or /proc/PID/mem: gdb's probe breakpoints,
  * old bcc) do not enable runtime probes: the runtime reads its semaphores
  * through a mapping of its own (provider.c explains why).
+ *
+ * Build-id. Every object carries an NT_GNU_BUILD_ID note (in a PT_NOTE),
+ * a hash of the provider name, the probe instruction and each probe's
+ * name, argument types and names: the same probe set has the same id in
+ * every process and run. perf buildid-cache/probe take the fallback file
+ * directly; for a memfd they cannot (they realpath() /proc/PID/fd/N), but
+ * a uprobe_events line on /proc/PID/fd/N works (docs/runtime-perf.md).
+ *
+ * ABI. Every export is versioned (USDTKIT_0.1, runtime/libusdtkit.map);
+ * options structs follow the rules at LIBUSDT_OPTS below, so a field a
+ * newer header adds is never silently ignored by an older library.
+ *
+ * Load announcement. While a tracer watches libusdtkit's own probe
+ * usdtkit:provider_load, load announces the new object and waits, at most
+ * load_wait_ms, for the tracer to attach (see struct usdt_announce and
+ * docs/runtime-announce.md); nobody watching costs one semaphore read.
  *
  * Where to find the object: /proc/PID/maps shows /memfd:PROVIDER (deleted),
  * the link map (and so gdb) /proc/PID/fd/N; with the file fallback, a
