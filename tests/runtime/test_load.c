@@ -495,6 +495,47 @@ static void test_build_id(void **state)
 	}
 }
 
+/*
+ * A reload writes back the image kept from the first load (provider.c);
+ * adding a probe while unloaded must drop it: the next load has the new
+ * probe, a new build-id, and a working stub.
+ */
+static void test_reload_after_add_rebuilds(void **state)
+{
+	struct usdt_provider *p = load_set("rebuild", USDT_TYPE_STRING, "s");
+	struct usdt_notes *n;
+	struct usdt_probe *three;
+	char *id1, *id2, *id3;
+
+	if (!rt_have("readelf")) {
+		RT_SKIP("readelf not installed\n");
+		usdt_provider__free(p);
+		skip();
+	}
+	id1 = build_id_of(p);
+	assert_int_equal(usdt_provider__unload(p), 0);
+	assert_int_equal(usdt_provider__load(p), 0); /* from the kept image */
+	id2 = build_id_of(p);
+	assert_string_equal(id1, id2);
+	assert_int_equal(usdt_provider__unload(p), 0);
+	three = usdt_provider__add_probe(p, "three", 0, NULL, NULL);
+	assert_non_null(three);
+	assert_int_equal(usdt_provider__load(p), 0);
+	id3 = build_id_of(p);
+	assert_string_not_equal(id1, id3);
+	n = usdt_notes__open_fd(usdt_provider__fd(p), NULL);
+	assert_non_null(n);
+	assert_int_equal(usdt_notes__count(n), 3);
+	usdt_notes__free(n);
+	assert_non_null(usdt_probe__address(three));
+	/* The probe point runs: the nop, then ret. */
+	((void (*)(void))(uintptr_t)usdt_probe__address(three))();
+	free(id1);
+	free(id2);
+	free(id3);
+	usdt_provider__free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -507,6 +548,7 @@ int main(void)
 		cmocka_unit_test(test_sealed_and_several),
 		cmocka_unit_test(test_many_probes),
 		cmocka_unit_test(test_build_id),
+		cmocka_unit_test(test_reload_after_add_rebuilds),
 	};
 
 	return rt_exit(cmocka_run_group_tests(tests, NULL, NULL));
