@@ -129,6 +129,15 @@ static bool passed(const struct timespec *deadline)
 	       (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
 }
 
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
 static bool acked(uint64_t token)
 {
 	return __atomic_load_n(&announce_rec.ack, __ATOMIC_ACQUIRE) == token;
@@ -142,7 +151,7 @@ static int wait_ack(uint64_t token, const struct timespec *deadline)
 	for (int i = 0; i < SPINS; i++) {
 		if (acked(token))
 			return 0;
-		__builtin_ia32_pause();
+		cpu_relax();
 	}
 	while (!acked(token)) {
 		struct timespec ts = {0, sleep_ns};

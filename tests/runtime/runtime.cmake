@@ -26,6 +26,14 @@ usdtkit_add_test(runtime abi
   LIBS usdtkit)
 target_include_directories(test_runtime_abi BEFORE PRIVATE ${USDTKIT_FUTURE_INC})
 
+# The announce wait bound's parsing (announce.c compiled in: hidden helpers).
+find_package(Threads REQUIRED)
+pkg_check_modules(USDTKIT_TEST_LIBFFI REQUIRED IMPORTED_TARGET libffi)
+usdtkit_add_test(runtime announce_env
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_announce_env.c ${CMAKE_SOURCE_DIR}/runtime/announce.c
+  LIBS PkgConfig::USDTKIT_TEST_LIBFFI Threads::Threads)
+target_include_directories(test_runtime_announce_env PRIVATE ${CMAKE_SOURCE_DIR}/runtime)
+
 # The load announcement against a real (perf_event uprobe) tracer.
 usdtkit_add_test(runtime announce
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_announce.c

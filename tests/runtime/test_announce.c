@@ -111,11 +111,19 @@ static struct result run(enum tracer_mode mode, int wait_ms)
 
 		assert_true(addr != 0);
 		r = (struct iovec){(void *)(uintptr_t)addr, sizeof(rec)};
-		assert_int_equal(process_vm_readv(pid, &l, 1, &r, 1, 0), (ssize_t)sizeof(rec));
-		assert_int_equal(rec.version, USDT_ANNOUNCE_VERSION);
-		assert_int_equal(rec.pid, pid);
-		assert_string_equal(rec.provider, "announced");
-		assert_true(rec.token > 0);
+		/* A load that does not wait may have let the child exit already. */
+		if (wait_ms < 0) {
+			ssize_t got = process_vm_readv(pid, &l, 1, &r, 1, 0);
+
+			assert_true(got == (ssize_t)sizeof(rec) || (got < 0 && errno == ESRCH));
+		} else {
+			assert_int_equal(process_vm_readv(pid, &l, 1, &r, 1, 0),
+					 (ssize_t)sizeof(rec));
+			assert_int_equal(rec.version, USDT_ANNOUNCE_VERSION);
+			assert_int_equal(rec.pid, pid);
+			assert_string_equal(rec.provider, "announced");
+			assert_true(rec.token > 0);
+		}
 		if (mode != NEVER_ACK) {
 			struct usdt_notes *n = usdt_notes__open_path(rec.path, NULL);
 			const struct usdt_note *e;
@@ -213,6 +221,30 @@ static void test_never_acked_costs_the_bound(void **state)
 	print_message("never acked, bound 200 ms: load %.1f ms\n", (double)r.rep.load_ns / 1e6);
 }
 
+/* The bound from USDTKIT_LOAD_WAIT_MS when the opts leave it 0. */
+static void test_bound_from_environment(void **state)
+{
+	struct result r;
+
+	setenv("USDTKIT_LOAD_WAIT_MS", "150", 1);
+	r = run(NEVER_ACK, 0);
+	unsetenv("USDTKIT_LOAD_WAIT_MS");
+	assert_int_equal(r.rep.err, 0);
+	assert_true(r.rep.load_ns >= 150LL * 1000000);
+	assert_true(r.rep.load_ns < 400LL * 1000000);
+	print_message("never acked, USDTKIT_LOAD_WAIT_MS=150: load %.1f ms\n",
+		      (double)r.rep.load_ns / 1e6);
+}
+
+/* A negative bound: announce (the tracer sees it), but never wait. */
+static void test_negative_bound_never_waits(void **state)
+{
+	struct result r = run(NEVER_ACK, -1);
+
+	assert_int_equal(r.rep.err, 0);
+	assert_true(r.rep.load_ns < 100LL * 1000000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -220,6 +252,8 @@ int main(void)
 		cmocka_unit_test(test_unwatched_no_wait),
 		cmocka_unit_test(test_blocks_until_acked),
 		cmocka_unit_test(test_never_acked_costs_the_bound),
+		cmocka_unit_test(test_bound_from_environment),
+		cmocka_unit_test(test_negative_bound_never_waits),
 	};
 
 	const char *why = at_setup();
