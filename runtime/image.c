@@ -218,9 +218,9 @@ static unsigned int emit_stub(uint8_t *p, int nop)
  * The build-id (NT_GNU_BUILD_ID in .note.gnu.build-id, allocated, in a
  * PT_NOTE), so perf, debuginfod clients and crash tools can name the
  * object: perf's buildid-cache refuses an object without one. The image
- * is a pure function of the provider's name, its probe instruction and
- * each probe's name, argument types and argument names, so the id hashes
- * exactly those: the same probe set gives the same id in every run and
+ * is a pure function of the architecture, the provider's name, its probe
+ * instruction and each probe's name, argument types and argument names,
+ * so the id hashes exactly those: the same probe set gives the same id in every run and
  * every process, a different set a different id. The hash is FNV-1a
  * (64-bit) run with five seeds and finished with a 64-bit mixer: not
  * cryptographic, which a build-id never is, but well spread.
@@ -271,6 +271,12 @@ void usdt_image__build_id(const struct image_desc *desc, uint8_t id[BUILD_ID_SIZ
 	for (int k = 0; k < 5; k++)
 		ih.h[k] = 0xcbf29ce484222325ull ^ mix64((uint64_t)k + 1);
 	id_hash_str(&ih, "usdtkit-image-1");
+	/* The same probes make other bytes on another architecture. */
+#if defined(__aarch64__)
+	id_hash_str(&ih, "aarch64");
+#else
+	id_hash_str(&ih, "x86_64");
+#endif
 	id_hash_str(&ih, desc->provider);
 	id_hash_int(&ih, (uint32_t)desc->nop);
 	id_hash_int(&ih, (uint32_t)desc->nprobes);
