@@ -42,6 +42,11 @@ export interface ProviderOptions {
   noMemfd?: boolean;
   /** Check values on every fire(), traced or not (default: USDTKIT_STRICT=1). */
   strict?: boolean;
+  /**
+   * Longest load() waits for a watching tracer to attach (ms; <= 0: never
+   * wait; default: USDTKIT_LOAD_WAIT_MS, else 100).
+   */
+  loadWaitMs?: number;
 }
 
 /** An error libusdtkit returned. */
