@@ -44,27 +44,38 @@ fi
 figure() { sed -n "s/^$1 *\([0-9.]*\) ms.*/\1/p"; }
 us=()
 st=()
+usf=()
+stf=()
 watched=()
 for ((r = 0; r < REPS; r++)); do
 	out=$("$bench" --load-only)
 	us+=("$(figure 'load+unload, 100 probes' <<<"$out")")
+	usf+=("$(figure 'new+add 100+load+free, 100 probes' <<<"$out")")
 	w=$(figure 'load+unload, tracer watching (acks at once)' <<<"$out")
 	[[ -n $w ]] && watched+=("$w")
-	[[ -n $peer ]] && st+=("$("$peer" | figure 'libstapsdt load+unload, 100 probes')")
+	if [[ -n $peer ]]; then
+		pout=$("$peer")
+		st+=("$(figure 'libstapsdt load+unload, 100 probes' <<<"$pout")")
+		stf+=("$(figure 'libstapsdt new+add 100+load+free, 100 probes' <<<"$pout")")
+	fi
 done
 "$bench" --load-only | grep -E 'first load|announce check'
 
 range() { printf '%s\n' "$@" | sort -n | awk 'NR==1{lo=$1} {hi=$1} END{printf "%.3f-%.3f", lo, hi}'; }
 best() { printf '%s\n' "$@" | sort -n | head -n 1; }
 printf '%-44s %s ms (%d runs)\n' "libusdtkit load+unload, 100 probes" "$(range "${us[@]}")" "$REPS"
+printf '%-44s %s ms\n' "libusdtkit new+add 100+load+free" "$(range "${usf[@]}")"
 if ((${#watched[@]})); then
 	printf '%-44s %s ms\n' "libusdtkit, tracer watching (acks at once)" "$(range "${watched[@]}")"
 fi
 if [[ -n $peer ]]; then
 	printf '%-44s %s ms (built -O2 from source)\n' "libstapsdt load+unload, 100 probes" \
 		"$(range "${st[@]}")"
+	printf '%-44s %s ms\n' "libstapsdt new+add 100+load+free" "$(range "${stf[@]}")"
 	awk -v u="$(best "${us[@]}")" -v s="$(best "${st[@]}")" \
-		'BEGIN { printf "%-44s %.2fx (best against best)\n", "ratio libusdtkit / libstapsdt", u / s }'
+		'BEGIN { printf "%-44s %.2fx (best against best)\n", "ratio load+unload usdtkit / libstapsdt", u / s }'
+	awk -v u="$(best "${usf[@]}")" -v s="$(best "${stf[@]}")" \
+		'BEGIN { printf "%-44s %.2fx (best against best)\n", "ratio fresh provider usdtkit / libstapsdt", u / s }'
 else
 	echo "libstapsdt unavailable ($why)"
 fi
