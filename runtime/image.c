@@ -7,8 +7,8 @@
  * piece sits where the rest of the runtime needs it; link-time virtual
  * addresses equal file offsets:
  *
- *   PT_LOAD R    ELF and program headers, .hash, .dynsym, .dynstr,
- *                .stapsdt.base
+ *   PT_LOAD R    ELF and program headers, .note.gnu.build-id, .hash,
+ *                .dynsym, .dynstr, .stapsdt.base
  *   PT_LOAD R X  .text: one STUB_STRIDE-byte stub per probe, the probe nop
  *                then ret, int3 padding
  *   PT_LOAD R W  .dynamic
@@ -18,7 +18,7 @@
  *                and writably at a stable address of its own (provider.c),
  *                and the kernel's ref_ctr update picks the one writable
  *                private mapping of that file range, i.e. the runtime's.
- *   PT_DYNAMIC, PT_GNU_STACK (RW, not executable)
+ *   PT_DYNAMIC, PT_NOTE (the build-id), PT_GNU_STACK (RW, not executable)
  *   .note.stapsdt, .note.usdtkit (not allocated), .shstrtab, section headers
  *
  * No page is both writable and executable; every PT_LOAD starts on its own
@@ -44,6 +44,7 @@
 
 enum {
 	SEC_NULL,
+	SEC_BUILD_ID,
 	SEC_HASH,
 	SEC_DYNSYM,
 	SEC_DYNSTR,
@@ -57,11 +58,20 @@ enum {
 	SEC__COUNT,
 };
 
-enum { PH_LOAD_R, PH_LOAD_RX, PH_LOAD_RW, PH_LOAD_PROBES, PH_DYNAMIC, PH_STACK, PH__COUNT };
+enum {
+	PH_LOAD_R,
+	PH_LOAD_RX,
+	PH_LOAD_RW,
+	PH_LOAD_PROBES,
+	PH_DYNAMIC,
+	PH_NOTE,
+	PH_STACK,
+	PH__COUNT
+};
 
 static const char *const sec_names[SEC__COUNT] = {
-	"",	    ".hash",   ".dynsym",	".dynstr",	 ".stapsdt.base", ".text",
-	".dynamic", ".probes", ".note.stapsdt", ".note.usdtkit", ".shstrtab",
+	"",	 ".note.gnu.build-id", ".hash",	  ".dynsym",	   ".dynstr",	    ".stapsdt.base",
+	".text", ".dynamic",	       ".probes", ".note.stapsdt", ".note.usdtkit", ".shstrtab",
 };
 
 static const char *const reg_names[6][4] = {
@@ -147,6 +157,7 @@ static uint64_t align_up(uint64_t v, uint64_t a)
 
 /* Every buffer the image is assembled from, freed together. */
 struct bufs {
+	uint8_t *build_id;
 	uint32_t *hash;
 	Elf64_Sym *dynsym;
 	char *dynstr;
@@ -160,6 +171,7 @@ struct bufs {
 
 static void bufs_free(struct bufs *b)
 {
+	free(b->build_id);
 	free(b->hash);
 	free(b->dynsym);
 	free(b->dynstr);
@@ -200,6 +212,101 @@ static unsigned int emit_stub(uint8_t *p, int nop)
 	}
 	p[n] = 0xc3; /* ret */
 	return probe_off;
+}
+
+/*
+ * The build-id (NT_GNU_BUILD_ID in .note.gnu.build-id, allocated, in a
+ * PT_NOTE), so perf, debuginfod clients and crash tools can name the
+ * object: perf's buildid-cache refuses an object without one. The image
+ * is a pure function of the architecture, the provider's name, its probe
+ * instruction and each probe's name, argument types and argument names,
+ * so the id hashes exactly those: the same probe set gives the same id in every run and
+ * every process, a different set a different id. The hash is FNV-1a
+ * (64-bit) run with five seeds and finished with a 64-bit mixer: not
+ * cryptographic, which a build-id never is, but well spread.
+ */
+#define BUILD_ID_SIZE 20
+#define BUILD_ID_NOTE_SIZE (12 + 4 + BUILD_ID_SIZE) /* header, "GNU\0", id */
+
+struct id_hash {
+	uint64_t h[5];
+};
+
+static void id_hash_bytes(struct id_hash *ih, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	for (int k = 0; k < 5; k++)
+		for (size_t i = 0; i < len; i++)
+			ih->h[k] = (ih->h[k] ^ p[i]) * 0x100000001b3ull;
+}
+
+/* Strings with their NUL, integers as 4 little-endian bytes: unambiguous. */
+static void id_hash_str(struct id_hash *ih, const char *s)
+{
+	id_hash_bytes(ih, s, strlen(s) + 1);
+}
+
+static void id_hash_int(struct id_hash *ih, uint32_t v)
+{
+	uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+
+	id_hash_bytes(ih, b, sizeof(b));
+}
+
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+void usdt_image__build_id(const struct image_desc *desc, uint8_t id[BUILD_ID_SIZE])
+{
+	struct id_hash ih;
+	uint8_t out[5 * 8];
+
+	for (int k = 0; k < 5; k++)
+		ih.h[k] = 0xcbf29ce484222325ull ^ mix64((uint64_t)k + 1);
+	id_hash_str(&ih, "usdtkit-image-1");
+	/* The same probes make other bytes on another architecture. */
+#if defined(__aarch64__)
+	id_hash_str(&ih, "aarch64");
+#else
+	id_hash_str(&ih, "x86_64");
+#endif
+	id_hash_str(&ih, desc->provider);
+	id_hash_int(&ih, (uint32_t)desc->nop);
+	id_hash_int(&ih, (uint32_t)desc->nprobes);
+	for (size_t i = 0; i < desc->nprobes; i++) {
+		const struct usdt_probe *p = desc->probes[i];
+
+		id_hash_str(&ih, p->name);
+		id_hash_int(&ih, (uint32_t)p->argc);
+		for (int a = 0; a < p->argc; a++) {
+			id_hash_int(&ih, (uint32_t)p->types[a]);
+			id_hash_str(&ih, p->arg_names[a]);
+		}
+	}
+	for (int k = 0; k < 5; k++) {
+		uint64_t v = mix64(ih.h[k] + (uint64_t)k);
+
+		for (int j = 0; j < 8; j++)
+			out[k * 8 + j] = (uint8_t)(v >> (8 * j));
+	}
+	memcpy(id, out, BUILD_ID_SIZE);
+}
+
+/* Encodes the whole note: namesz, descsz, type, "GNU\0", the id. */
+static void build_id_note(const struct image_desc *desc, uint8_t *note)
+{
+	const uint32_t hdr[3] = {4, BUILD_ID_SIZE, NT_GNU_BUILD_ID};
+
+	memcpy(note, hdr, sizeof(hdr));
+	memcpy(note + 12, "GNU", 4);
+	usdt_image__build_id(desc, note + 16);
 }
 
 struct sec_plan {
@@ -348,6 +455,9 @@ int usdt_image__write(int fd, const struct image_desc *desc, struct image_layout
 
 	/* Layout. */
 	off = sizeof(Elf64_Ehdr) + PH__COUNT * sizeof(Elf64_Phdr);
+	pl[SEC_BUILD_ID] = (struct sec_plan){
+		SHT_NOTE, SHF_ALLOC, align_up(off, 4), BUILD_ID_NOTE_SIZE, 4, 0, 0, 0, NULL};
+	off = pl[SEC_BUILD_ID].offset + pl[SEC_BUILD_ID].size;
 	pl[SEC_HASH] = (struct sec_plan){SHT_HASH, SHF_ALLOC, align_up(off, 8), (2 + 2 * nsyms) * 4,
 					 8,	   4,	      SEC_DYNSYM,	0,
 					 NULL};
@@ -390,6 +500,7 @@ int usdt_image__write(int fd, const struct image_desc *desc, struct image_layout
 	base_vaddr = pl[SEC_BASE].offset;
 
 	/* Contents. */
+	b.build_id = malloc(BUILD_ID_NOTE_SIZE);
 	b.hash = calloc(1, pl[SEC_HASH].size);
 	b.dynsym = calloc(nsyms, sizeof(Elf64_Sym));
 	b.text = malloc(pl[SEC_TEXT].size);
@@ -398,8 +509,8 @@ int usdt_image__write(int fd, const struct image_desc *desc, struct image_layout
 	b.stapsdt = calloc(1, stapsdt_len);
 	b.meta = calloc(1, meta_len);
 	b.shstrtab = calloc(1, shstr_len);
-	if (!b.hash || !b.dynsym || !b.text || !b.dynamic || !b.probes || !b.stapsdt || !b.meta ||
-	    !b.shstrtab) {
+	if (!b.build_id || !b.hash || !b.dynsym || !b.text || !b.dynamic || !b.probes ||
+	    !b.stapsdt || !b.meta || !b.shstrtab) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -408,6 +519,7 @@ int usdt_image__write(int fd, const struct image_desc *desc, struct image_layout
 
 	for (size_t i = 0; i < n; i++)
 		probe_off = emit_stub(b.text + i * STUB_STRIDE, desc->nop);
+	build_id_note(desc, b.build_id);
 
 	for (size_t i = 0; i < n; i++) {
 		Elf64_Sym *fn = &b.dynsym[1 + i], *sem = &b.dynsym[1 + n + i];
@@ -477,6 +589,7 @@ int usdt_image__write(int fd, const struct image_desc *desc, struct image_layout
 		}
 	}
 
+	pl[SEC_BUILD_ID].data = b.build_id;
 	pl[SEC_HASH].data = b.hash;
 	pl[SEC_DYNSYM].data = b.dynsym;
 	pl[SEC_DYNSTR].data = b.dynstr;
@@ -524,6 +637,7 @@ int usdt_image__write(int fd, const struct image_desc *desc, struct image_layout
 	ph[PH_LOAD_RW] = segment_of(PT_LOAD, PF_R | PF_W, &pl[SEC_DYNAMIC], PAGE);
 	ph[PH_LOAD_PROBES] = segment_of(PT_LOAD, PF_R, &pl[SEC_PROBES], PAGE);
 	ph[PH_DYNAMIC] = segment_of(PT_DYNAMIC, PF_R | PF_W, &pl[SEC_DYNAMIC], 8);
+	ph[PH_NOTE] = segment_of(PT_NOTE, PF_R, &pl[SEC_BUILD_ID], 4);
 	ph[PH_STACK] = (GElf_Phdr){PT_GNU_STACK, PF_R | PF_W, 0, 0, 0, 0, 0, 16};
 	for (int i = 0; i < PH__COUNT; i++) {
 		if (!gelf_update_phdr(elf, i, &ph[i])) {

@@ -8,12 +8,14 @@
 #define USDTKIT_RUNTIME_INTERNAL_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <ffi.h>
 
 #include <usdtkit/provider.h>
+#include <usdtkit/sdt.h>
 
 /* Every stub: [1-byte nop] probe-nop ret, padded with int3 to this stride. */
 #define STUB_STRIDE 16
@@ -59,10 +61,35 @@ struct image_layout {
 /* Writes the ELF object for @desc to @fd (at offset 0). */
 int usdt_image__write(int fd, const struct image_desc *desc, struct image_layout *layout);
 
+/* The image's 20-byte build-id: a hash of everything the image is made of. */
+void usdt_image__build_id(const struct image_desc *desc, uint8_t id[20]);
+
 /* Formats @probe's stapsdt argument specs ("-4@%edi 8@%rsi ..."). */
 int usdt_image__arg_specs(const struct usdt_probe *probe, char *buf, size_t size);
 /* Formats @probe's metadata args ("path:str size:i64"). */
 int usdt_image__meta_args(const struct usdt_probe *probe, char *buf, size_t size);
+
+/* Options structs: see provider.c. */
+int usdt_opts__copy(void *out, size_t out_sz, size_t known, const void *opts);
+
+/*
+ * The load announcement (announce.c). usdt_announce__watched() is the
+ * one-load check of the announce probe's semaphore that load pays when
+ * no tracer watches.
+ */
+USDT_DECLARE_SEMAPHORE(usdtkit, provider_load);
+static inline bool usdt_announce__watched(void)
+{
+	return __builtin_expect(
+		__atomic_load_n(&usdtkit_provider_load_semaphore, __ATOMIC_RELAXED) != 0, 0);
+}
+/* Fires usdtkit:provider_load and waits, at most @wait_ms, for the ack. */
+int usdt_announce__load(const char *provider, int fd, const char *path, uintptr_t base,
+			int wait_ms);
+/* The wait bound from an opts value (0: environment, then default; < 0: none). */
+int usdt_announce__wait_ms(int opt);
+/* Parses a USDTKIT_LOAD_WAIT_MS value: ms >= 0, or -1 when invalid. */
+int usdt_announce__parse_ms(const char *s);
 
 /* The probe instruction to use when nothing forces one (cached). */
 int usdt_detect_probe_nop(void);

@@ -52,6 +52,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,7 @@
 #endif
 
 #define PAGE_SIZE_MIN 4096ul
+#define offsetofend(type, member) (offsetof(type, member) + sizeof(((type *)0)->member))
 #define SEMA_AREA_SIZE (USDT_PROVIDER_MAX_PROBES * sizeof(unsigned short))
 
 struct usdt_provider {
@@ -75,6 +77,10 @@ struct usdt_provider {
 	size_t nprobes, cap;
 	int nop; /* resolved probe instruction */
 	bool no_memfd;
+	int wait_ms; /* announce wait bound, 0 = none (announce.c) */
+	void *image; /* the last image built for this probe set, or NULL */
+	size_t image_len;
+	struct image_layout image_lay;
 	void *sema_area; /* SEMA_AREA_SIZE bytes, page aligned, lives until free */
 	atomic_long inflight; /* traced fires currently inside a stub */
 
@@ -87,6 +93,8 @@ struct usdt_provider {
 	char *tmp_path, *tmp_dir; /* fallback file, NULL for memfd */
 	struct usdt_provider *tmp_next; /* in tmp_list while tmp_path is set */
 };
+
+static void image_forget(struct usdt_provider *prov);
 
 static int fail(int err)
 {
@@ -121,24 +129,34 @@ static int check_name(const char *s)
 	return 0;
 }
 
-static int parse_opts(const struct usdt_provider_opts *opts, struct usdt_provider_opts *out)
+/*
+ * Copies a caller's options struct (libbpf style, see provider.h) into
+ * @out of @out_sz bytes, of which the library knows the first @known (the
+ * end of its last field). A newer caller's struct is accepted only when
+ * every byte past @known is zero: an option this library does not
+ * implement fails with -EINVAL instead of being ignored.
+ */
+int usdt_opts__copy(void *out, size_t out_sz, size_t known, const void *opts)
 {
-	memset(out, 0, sizeof(*out));
+	const unsigned char *p = opts;
+	size_t sz;
+
+	memset(out, 0, out_sz);
 	if (!opts)
 		return 0;
-	if (opts->sz < USDT_PROVIDER_OPTS_SZ_MIN)
+	sz = *(const size_t *)opts;
+	if (sz < sizeof(size_t))
 		return -EINVAL;
-	if (opts->sz > sizeof(*out)) {
-		/* A newer caller: accept only if we would ignore nothing. */
-		const unsigned char *tail = (const unsigned char *)opts + sizeof(*out);
-
-		for (size_t i = 0; i < opts->sz - sizeof(*out); i++)
-			if (tail[i])
-				return -EINVAL;
-	}
-	memcpy(out, opts, opts->sz < sizeof(*out) ? opts->sz : sizeof(*out));
+	for (size_t i = known; i < sz; i++)
+		if (p[i])
+			return -EINVAL;
+	memcpy(out, opts, sz < known ? sz : known);
+	((size_t *)out)[0] = out_sz;
 	return 0;
 }
+
+#define OPTS_COPY(out, opts, last) \
+	usdt_opts__copy(out, sizeof(*(out)), offsetofend(__typeof__(*(out)), last), opts)
 
 /* ------------------------------------------------------------------ */
 /* Fallback files and their removal at exit                            */
@@ -241,7 +259,7 @@ struct usdt_provider *usdt_provider__new(const char *name, const struct usdt_pro
 	err = check_name(name);
 	if (err)
 		goto err;
-	err = parse_opts(opts, &o);
+	err = OPTS_COPY(&o, opts, load_wait_ms);
 	if (err)
 		goto err;
 	if (o.probe_nop != USDT_NOP_AUTO && o.probe_nop != USDT_NOP_1 &&
@@ -259,6 +277,7 @@ struct usdt_provider *usdt_provider__new(const char *name, const struct usdt_pro
 	prov->fd = -1;
 	prov->no_memfd = o.no_memfd;
 	prov->nop = o.probe_nop;
+	prov->wait_ms = usdt_announce__wait_ms(o.load_wait_ms);
 	if (!prov->nop)
 		prov->nop = usdt_env_probe_nop();
 	if (!prov->nop)
@@ -292,14 +311,31 @@ struct usdt_probe *usdt_provider__add_probe(struct usdt_provider *prov, const ch
 					    const enum usdt_type *types,
 					    const char *const *arg_names)
 {
+	LIBUSDT_OPTS(usdt_probe_opts, o, .argc = argc, .types = types, .arg_names = arg_names);
+
+	return usdt_provider__add_probe_opts(prov, name, &o);
+}
+
+struct usdt_probe *usdt_provider__add_probe_opts(struct usdt_provider *prov, const char *name,
+						 const struct usdt_probe_opts *opts)
+{
 	struct usdt_probe *probe = NULL;
-	int err;
+	struct usdt_probe_opts o;
+	const enum usdt_type *types;
+	const char *const *arg_names;
+	int argc, err;
 
 	if (!prov)
 		return fail_ptr(-EINVAL);
 	err = check_name(name);
 	if (err)
 		return fail_ptr(err);
+	err = OPTS_COPY(&o, opts, arg_names);
+	if (err)
+		return fail_ptr(err);
+	argc = o.argc;
+	types = o.types;
+	arg_names = o.arg_names;
 	if (argc < 0 || (argc > 0 && !types))
 		return fail_ptr(-EINVAL);
 	if (argc > USDT_MAX_ARGS)
@@ -366,6 +402,7 @@ struct usdt_probe *usdt_provider__add_probe(struct usdt_provider *prov, const ch
 		goto out;
 	}
 	prov->probes[prov->nprobes++] = probe;
+	image_forget(prov); /* a new probe set, a new image */
 	err = 0;
 out:
 	pthread_mutex_unlock(&prov->lock);
@@ -427,6 +464,96 @@ static void close_object(struct usdt_provider *prov)
 	tmp_forget(prov);
 }
 
+/*
+ * dlopen() says why it failed only in dlerror()'s text (glibc restores
+ * errno), and that text ends with the failed system call's strerror().
+ * Running out of descriptors or of mappings is worth reporting as such
+ * (the caller can close something or raise a limit); anything else is the
+ * loader rejecting the object. Consuming the text also keeps the library
+ * from reporting through dlerror().
+ */
+static int dlopen_error(void)
+{
+	static const int errs[] = {EMFILE, ENFILE, ENOMEM};
+	const char *msg = dlerror();
+
+	if (!msg)
+		return -ENOEXEC;
+	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+		const char *d = strerrordesc_np(errs[i]);
+
+		if ((d && strstr(msg, d)) || strstr(msg, strerror(errs[i])))
+			return -errs[i];
+	}
+	if (strstr(msg, "out of memory"))
+		return -ENOMEM;
+	/*
+	 * "failed to map segment" comes without the errno: out of address
+	 * space or of mappings, or a noexec memfd (then the file fallback is
+	 * the cure). Whether an ordinary mapping still fits tells them apart.
+	 */
+	if (strstr(msg, "failed to map segment")) {
+		void *m = mmap(NULL, 16 * PAGE_SIZE_MIN, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+			       0);
+
+		if (m == MAP_FAILED)
+			return -ENOMEM;
+		munmap(m, 16 * PAGE_SIZE_MIN);
+	}
+	return -ENOEXEC;
+}
+
+/*
+ * The image cache. An object is a pure function of the probe set, which
+ * only add_probe (while unloaded) changes: the first load keeps the bytes
+ * it built, and later loads write them back in one pwrite() instead of
+ * formatting every note again with libelf. That is most of a reload's
+ * user-space time. Failing to keep a copy only costs speed.
+ */
+static void image_forget(struct usdt_provider *prov)
+{
+	free(prov->image);
+	prov->image = NULL;
+	prov->image_len = 0;
+}
+
+static void image_keep(struct usdt_provider *prov, int fd, const struct image_layout *lay)
+{
+	struct stat st;
+	void *buf;
+
+	if (fstat(fd, &st) < 0 || st.st_size <= 0)
+		return;
+	buf = malloc((size_t)st.st_size);
+	if (!buf)
+		return;
+	if (pread(fd, buf, (size_t)st.st_size, 0) != st.st_size) {
+		free(buf);
+		return;
+	}
+	prov->image = buf;
+	prov->image_len = (size_t)st.st_size;
+	prov->image_lay = *lay;
+}
+
+static int image_replay(struct usdt_provider *prov, int fd, struct image_layout *lay)
+{
+	size_t done = 0;
+
+	while (done < prov->image_len) {
+		ssize_t n = pwrite(fd, (const char *)prov->image + done, prov->image_len - done,
+				   (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		done += (size_t)n;
+	}
+	*lay = prov->image_lay;
+	return 0;
+}
+
 /* One attempt at building and opening the object; memfd or a file. */
 static int open_object(struct usdt_provider *prov, bool memfd, struct image_layout *lay)
 {
@@ -439,9 +566,11 @@ static int open_object(struct usdt_provider *prov, bool memfd, struct image_layo
 	if (fd < 0)
 		return fd;
 	prov->fd = fd;
-	err = usdt_image__write(fd, &desc, lay);
+	err = prov->image ? image_replay(prov, fd, lay) : usdt_image__write(fd, &desc, lay);
 	if (err)
 		goto fail;
+	if (!prov->image)
+		image_keep(prov, fd, lay);
 	if (memfd) {
 		if (fcntl(fd, F_ADD_SEALS,
 			  F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
@@ -458,14 +587,24 @@ static int open_object(struct usdt_provider *prov, bool memfd, struct image_layo
 	}
 	prov->handle = dlopen(open_path, RTLD_NOW | RTLD_LOCAL);
 	if (!prov->handle) {
-		(void)dlerror(); /* the library never reports through dlerror() */
-		err = -ENOEXEC;
+		err = dlopen_error();
 		goto fail;
 	}
 	return 0;
 fail:
 	close_object(prov);
 	return err;
+}
+
+static __attribute__((noinline)) void announce_load(struct usdt_provider *prov, uintptr_t base)
+{
+	char path[USDT_ANNOUNCE_PATH_MAX];
+
+	if (prov->tmp_path)
+		snprintf(path, sizeof(path), "%s", prov->tmp_path);
+	else
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)getpid(), prov->fd);
+	usdt_announce__load(prov->name, prov->fd, path, base, prov->wait_ms);
 }
 
 int usdt_provider__load(struct usdt_provider *prov)
@@ -487,7 +626,8 @@ int usdt_provider__load(struct usdt_provider *prov)
 		goto out;
 	}
 	err = prov->no_memfd ? -ENOSYS : open_object(prov, true, &lay);
-	if (err)
+	/* Out of fds or memory, a file would fail the same way: say so. */
+	if (err && err != -EMFILE && err != -ENFILE && err != -ENOMEM)
 		err = open_object(prov, false, &lay);
 	if (err)
 		goto out;
@@ -511,6 +651,9 @@ int usdt_provider__load(struct usdt_provider *prov)
 	}
 	prov->loaded = true;
 	err = 0;
+	/* Tell a watching tracer (announce.c); free when nobody watches. */
+	if (usdt_announce__watched())
+		announce_load(prov, lm->l_addr);
 	goto out;
 fail:
 	close_object(prov);
@@ -560,6 +703,7 @@ void usdt_provider__free(struct usdt_provider *prov)
 	if (prov->loaded)
 		do_unload(prov);
 	pthread_mutex_unlock(&prov->lock);
+	image_forget(prov);
 	for (size_t i = 0; i < prov->nprobes; i++)
 		free(prov->probes[i]);
 	free(prov->probes);
@@ -803,6 +947,8 @@ const char *usdt_strerror(int err)
 {
 	const char *s;
 
+	if (err == INT_MIN) /* no positive counterpart */
+		return "Unknown error";
 	if (err < 0)
 		err = -err;
 	if (err == 0)

@@ -10,12 +10,14 @@
  *                                        stub's first byte for int3 and
  *                                        switches on the argument count
  *                                        (the baseline, written here)
- *   provider load with 100 probes       first load (includes the one-time
- *                                        kernel detection) and steady state
+ *   provider load+unload, 100 probes    first (builds the image) and reloads,
+ *                                        the unwatched announce check, and
+ *                                        with a tracer watching (bench_load.c)
  *   traced fire, optimized nop vs 1-byte nop, under the same bpftrace
  *                                        program (@c = count()); needs root
  *
- * Usage: bench-runtime [-n ITERATIONS] [--no-traced]
+ * Usage: bench-runtime [-n ITERATIONS] [--no-traced] [--load-only]
+ *   (bench/runtime/run_bench.sh: the load figures next to libstapsdt's)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +33,8 @@
 #include <unistd.h>
 
 #include <usdtkit/provider.h>
+
+#include "bench_load.h"
 
 extern char **environ;
 
@@ -191,7 +195,7 @@ int main(int argc, char **argv)
 				     {USDT_TYPE_STRING, {.str = "x"}},
 				     {USDT_TYPE_DOUBLE, {.f64 = 1.0}}};
 	long iters = 100000000, traced_iters = 300000;
-	bool traced = true;
+	bool traced = true, load_only = false;
 	struct usdt_provider *prov;
 	struct usdt_probe *probe;
 	volatile long sink = 0;
@@ -204,10 +208,17 @@ int main(int argc, char **argv)
 			iters = strtol(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--no-traced"))
 			traced = false;
+		else if (!strcmp(argv[i], "--load-only"))
+			load_only = true;
 		else {
-			fprintf(stderr, "usage: %s [-n ITERATIONS] [--no-traced]\n", argv[0]);
+			fprintf(stderr, "usage: %s [-n ITERATIONS] [--no-traced] [--load-only]\n",
+				argv[0]);
 			return 2;
 		}
+	}
+	if (load_only) {
+		bench_load(traced);
+		return 0;
 	}
 
 	t0 = now_ns();
@@ -234,35 +245,7 @@ int main(int argc, char **argv)
 		stap_like_fire(&sp, (uint64_t)i, (uint64_t) "x", (uint64_t)1));
 	usdt_provider__free(prov);
 
-	/* Load with 100 probes. */
-	{
-		struct usdt_provider *big = usdt_provider__new("bench_load", NULL);
-		char name[32];
-		double first, sum = 0;
-		int rounds = 50;
-
-		for (int i = 0; i < 100 && big; i++) {
-			snprintf(name, sizeof(name), "probe_%d", i);
-			if (!usdt_provider__add_probe(big, name, 3, three, NULL))
-				return 1;
-		}
-		t0 = now_ns();
-		if (usdt_provider__load(big))
-			return 1;
-		first = now_ns() - t0;
-		usdt_provider__unload(big);
-		for (int r = 0; r < rounds; r++) {
-			t0 = now_ns();
-			usdt_provider__load(big);
-			sum += now_ns() - t0;
-			usdt_provider__unload(big);
-		}
-		t = sum / rounds;
-		printf("provider load, 100 probes                  %10.3f ms (first in process: %.3f ms)\n",
-		       t / 1e6, first / 1e6);
-		usdt_provider__free(big);
-	}
-
+	bench_load(traced);
 	if (traced)
 		bench_traced(traced_iters);
 	return sink == -1;

@@ -36,9 +36,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	start = usdt_provider__add_probe(prov, "request_start", 3, req_types, req_names);
-	done = usdt_provider__add_probe(prov, "request_done", 4, done_types, done_names);
+	{
+		/* The extensible form: options structs grow, functions do not. */
+		LIBUSDT_OPTS(usdt_probe_opts, o, .argc = 4, .types = done_types,
+			     .arg_names = done_names);
+
+		done = usdt_provider__add_probe_opts(prov, "request_done", &o);
+	}
 	if (!start || !done) {
-		fprintf(stderr, "usdt_provider__add_probe: %s\n", usdt_strerror(errno));
+		fprintf(stderr, "adding probes: %s\n", usdt_strerror(errno));
 		usdt_provider__free(prov);
 		return 1;
 	}

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """Python's http.server with a USDT probe: simplehttp:file_transfer fires
-for every file sent, with the client, the path and the size in bytes.
+for every file (or directory listing) sent, with the client, the path and
+the size in bytes.
 
     python3 server.py [--bind ADDR] [--port PORT] [--directory DIR]
 
@@ -11,6 +12,7 @@ for every file sent, with the client, the path and the size in bytes.
 
 import argparse
 import http.server
+import io
 import os
 import sys
 import urllib.parse
@@ -23,13 +25,25 @@ file_transfer = provider.add_probe("file_transfer", client=str, path=str, size=u
 provider.load()
 
 
+def body_size(source):
+    """Bytes left to send from SOURCE: an open file, or the io.BytesIO of a
+    directory listing (which has a fileno() that raises)."""
+    try:
+        return os.fstat(source.fileno()).st_size - source.tell()
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both
+        pos = source.tell()
+        end = source.seek(0, io.SEEK_END)
+        source.seek(pos)
+        return end - pos
+
+
 class Handler(http.server.SimpleHTTPRequestHandler):
     def copyfile(self, source, outputfile):
-        # do_GET calls this with the open file (or a directory listing).
-        if file_transfer.enabled and hasattr(source, "fileno"):
+        # do_GET calls this with the open file or a directory listing.
+        if file_transfer.enabled:
             host, port = self.client_address[:2]
             path = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path)
-            file_transfer.fire("%s:%d" % (host, port), path, os.fstat(source.fileno()).st_size)
+            file_transfer.fire("%s:%d" % (host, port), path, body_size(source))
         super().copyfile(source, outputfile)
 
     def log_message(self, format, *args):

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: MIT
 """End to end: server.py on 127.0.0.1 (ephemeral port), `usdtkit trace
---format` attached to it, two files fetched with urllib, and exactly two
-traced lines with the right client, paths and sizes.
+--format` attached to it, two files and a directory listing fetched with
+urllib, and exactly three traced lines with the right client, paths and
+sizes; the listing is complete while traced (it once came back empty:
+the probe asked a BytesIO for its fileno()).
 
 The tracer attaches asynchronously, so a warm-up file is fetched until its
 line shows up; only then are the two files fetched."""
@@ -64,6 +66,7 @@ def server(tmp_path):
 def test_untraced_server_serves_files(server):
     _, url = server
     assert fetch(url + "/sub%20dir/notes.txt").read() == b"x" * 4321
+    assert b'href="notes.txt"' in fetch(url + "/sub%20dir/").read()
 
 
 class Lines:
@@ -115,8 +118,11 @@ def test_trace_prints_one_line_per_download(server):
                 break
         assert fetch(url + "/report.pdf").read()
         assert fetch(url + "/sub%20dir/notes.txt").read() == b"x" * 4321
+        r = fetch(url + "/sub%20dir/")
+        listing = r.read()
+        assert r.status == 200 and b'href="notes.txt"' in listing, listing
         deadline = time.monotonic() + 30
-        while sum("warmup" not in ln for ln in lines) < 2:
+        while sum("warmup" not in ln for ln in lines) < 3:
             line = out.get(deadline)
             assert line, "missing traced lines; got %r" % lines
             lines.append(line)
@@ -129,10 +135,11 @@ def test_trace_prints_one_line_per_download(server):
             rest, err = trace.communicate()
     lines += (out.buf.decode() + rest).splitlines(True)
     downloads = [ln.rstrip("\n") for ln in lines if "warmup.txt" not in ln]
-    assert len(downloads) == 2, lines
+    assert len(downloads) == 3, lines
     pat = r"127\.0\.0\.1:\d+ is downloading file %s \(%d bytes\)"
     assert re.fullmatch(pat % (re.escape("/report.pdf"), 123457), downloads[0]), downloads
     assert re.fullmatch(pat % (re.escape("/sub dir/notes.txt"), 4321), downloads[1]), downloads
+    assert re.fullmatch(pat % (re.escape("/sub dir/"), len(listing)), downloads[2]), downloads
     for ln in lines:
         if "warmup.txt" in ln:
             assert re.fullmatch(pat % ("/warmup.txt", 1), ln.rstrip("\n")), ln

@@ -31,7 +31,8 @@
  * providers, even of the same name, may live in one process.
  *
  * Life cycle and its errors.
- *   add_probe      -EEXIST  a probe of that name already exists
+ *   add_probe, add_probe_opts
+ *                  -EEXIST  a probe of that name already exists
  *                  -E2BIG   more than USDT_MAX_ARGS arguments
  *                  -EINVAL  unknown type, NULL types with argc > 0, bad name
  *                  -EBUSY   the provider is loaded: probes cannot be added
@@ -40,6 +41,10 @@
  *                  -ENOSPC  more than USDT_PROVIDER_MAX_PROBES probes
  *   load           -EALREADY  already loaded
  *                  -ENODATA   no probes to load
+ *                  -EMFILE, -ENFILE  out of file descriptors
+ *                  -ENOMEM    out of memory or of mappings (RLIMIT_AS,
+ *                             vm.max_map_count)
+ *                  -ENOEXEC   the dynamic loader rejected the object
  *   unload         -ENOENT    not loaded
  *   free           unloads first when loaded; free(NULL) does nothing.
  * Every function returns -EINVAL (or NULL with errno EINVAL) for a NULL
@@ -75,6 +80,22 @@
  * old bcc) do not enable runtime probes: the runtime reads its semaphores
  * through a mapping of its own (provider.c explains why).
  *
+ * Build-id. Every object carries an NT_GNU_BUILD_ID note (in a PT_NOTE),
+ * a hash of the provider name, the probe instruction and each probe's
+ * name, argument types and names: the same probe set has the same id in
+ * every process and run. perf buildid-cache/probe take the fallback file
+ * directly; for a memfd they cannot (they realpath() /proc/PID/fd/N), but
+ * a uprobe_events line on /proc/PID/fd/N works (docs/runtime-perf.md).
+ *
+ * ABI. Every export is versioned (USDTKIT_0.1, runtime/libusdtkit.map);
+ * options structs follow the rules at LIBUSDT_OPTS below, so a field a
+ * newer header adds is never silently ignored by an older library.
+ *
+ * Load announcement. While a tracer watches libusdtkit's own probe
+ * usdtkit:provider_load, load announces the new object and waits, at most
+ * load_wait_ms, for the tracer to attach (see struct usdt_announce and
+ * docs/runtime-announce.md); nobody watching costs one semaphore read.
+ *
  * Where to find the object: /proc/PID/maps shows /memfd:PROVIDER (deleted),
  * the link map (and so gdb) /proc/PID/fd/N; with the file fallback, a
  * PROVIDER.so in a private usdtkit-XXXXXX directory under $TMPDIR or /tmp.
@@ -86,6 +107,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <usdtkit/types.h>
 
@@ -109,6 +131,25 @@ enum usdt_probe_nop {
 	USDT_NOP_10 = 10, /* 90 + 66 2e 0f 1f 84 00 00 00 00 00: newer kernels */
 };
 
+/*
+ * Options structs (libbpf style). Every options struct starts with
+ * size_t sz = sizeof(the struct as the caller's header knows it); a NULL
+ * pointer means all defaults. The library accepts a struct from an older
+ * header (smaller sz: the missing fields are zero) and one from a newer
+ * header only when every byte past the last field it knows is zero: a
+ * caller that sets a field this library does not implement gets -EINVAL
+ * (errno EINVAL), never a silently ignored option. Declare them with
+ * LIBUSDT_OPTS(), which zeroes the whole struct, padding included:
+ *
+ *	LIBUSDT_OPTS(usdt_probe_opts, o, .argc = 2, .types = t, .arg_names = n);
+ *	usdt_provider__add_probe_opts(prov, "request", &o);
+ */
+#define LIBUSDT_OPTS(TYPE, NAME, ...)                                  \
+	struct TYPE NAME = ({                                          \
+		memset(&NAME, 0, sizeof(struct TYPE));                 \
+		(struct TYPE){.sz = sizeof(struct TYPE), __VA_ARGS__}; \
+	})
+
 struct usdt_provider_opts {
 	size_t sz; /* sizeof(struct usdt_provider_opts) */
 	/* enum usdt_probe_nop; 0 = the environment, else detection */
@@ -121,9 +162,32 @@ struct usdt_provider_opts {
 	 * open /proc/PID/fd paths).
 	 */
 	bool no_memfd;
-	size_t : 0;
+	/*
+	 * Longest a load waits for a watching tracer to acknowledge the
+	 * announcement of the new object (docs/runtime-announce.md), in
+	 * milliseconds: 0 = USDTKIT_LOAD_WAIT_MS from the environment, else
+	 * USDT_LOAD_WAIT_MS_DEFAULT; negative = do not wait at all. Costs
+	 * nothing while no tracer watches.
+	 */
+	int load_wait_ms;
+	size_t : 0; /* end of struct usdt_provider_opts */
 };
 #define USDT_PROVIDER_OPTS_SZ_MIN sizeof(size_t)
+#define USDT_LOAD_WAIT_MS_DEFAULT 100
+
+/*
+ * A probe's declaration for usdt_provider__add_probe_opts(): @argc
+ * (0..USDT_MAX_ARGS) arguments of @types, optionally named by @arg_names
+ * (NULL, or NULL entries, for unnamed ones). Later versions add fields at
+ * the end; see the options rules above.
+ */
+struct usdt_probe_opts {
+	size_t sz; /* sizeof(struct usdt_probe_opts) */
+	int argc;
+	const enum usdt_type *types;
+	const char *const *arg_names;
+	size_t : 0; /* end of struct usdt_probe_opts */
+};
 
 /*
  * One argument value for usdt_probe__fire_values(). @type says which union
@@ -155,6 +219,16 @@ USDT_API struct usdt_probe *usdt_provider__add_probe(struct usdt_provider *provi
 						     const char *name, int argc,
 						     const enum usdt_type *types,
 						     const char *const *arg_names);
+
+/*
+ * usdt_provider__add_probe() with its declaration in an options struct
+ * (NULL: no arguments). The extensible form: new probe features become
+ * new fields, not new functions. Errors as above, and -EINVAL for an
+ * options struct this library cannot honour (see the options rules).
+ */
+USDT_API struct usdt_probe *usdt_provider__add_probe_opts(struct usdt_provider *provider,
+							  const char *name,
+							  const struct usdt_probe_opts *opts);
 
 USDT_API int usdt_provider__load(struct usdt_provider *provider);
 USDT_API int usdt_provider__unload(struct usdt_provider *provider);
@@ -194,6 +268,39 @@ USDT_API int usdt_probe__fire_values(struct usdt_probe *probe, const struct usdt
 
 /* True while a tracer is attached to @probe (its semaphore is non-zero). */
 USDT_API bool usdt_probe__enabled(const struct usdt_probe *probe);
+
+/*
+ * The load announcement, for tracers (docs/runtime-announce.md is the
+ * full protocol). libusdtkit itself carries one compile-time probe,
+ *
+ *	usdtkit:provider_load(ptr announce, str provider, str path, u64 token,
+ *			      i32 fd, u64 base)
+ *
+ * with a semaphore. usdt_provider__load() fires it after the new object is
+ * mapped and its semaphores are live, but only while the semaphore is
+ * non-zero, i.e. while some tracer has a uprobe on it; then it waits, at
+ * most the provider's bound (usdt_provider_opts.load_wait_ms,
+ * USDTKIT_LOAD_WAIT_MS, else USDT_LOAD_WAIT_MS_DEFAULT), until a tracer
+ * writes @token into the announce record's ack field (process_vm_writev()
+ * or /proc/PID/mem at announce + offsetof(struct usdt_announce, ack)).
+ * The record is static in libusdtkit: a late ack never lands in freed
+ * memory. Announcements of one process are serialized: one record, one
+ * outstanding token at a time.
+ */
+#define USDT_ANNOUNCE_VERSION 1
+#define USDT_ANNOUNCE_PATH_MAX 128
+
+struct usdt_announce {
+	uint32_t version; /* USDT_ANNOUNCE_VERSION */
+	uint32_t size; /* sizeof(struct usdt_announce) */
+	uint64_t token; /* this announcement: > 0, increasing per process */
+	uint64_t ack; /* a tracer writes token here: "attached, go on" */
+	uint64_t base; /* load bias of the new object (its vaddr 0) */
+	int32_t pid; /* getpid() of the announcing process */
+	int32_t fd; /* the object's fd in that process */
+	char provider[USDT_NAME_MAX]; /* the provider's name */
+	char path[USDT_ANNOUNCE_PATH_MAX]; /* where to open the object */
+};
 
 /* A static description of @err (negative or positive errno); never NULL. */
 USDT_API const char *usdt_strerror(int err);

@@ -5,6 +5,41 @@ usdtkit_add_test(runtime errors
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_errors.c
   LIBS usdtkit)
 
+# The ABI rules from a caller built with a newer header: a copy of
+# provider.h with one more field in each options struct.
+set(USDTKIT_FUTURE_INC ${CMAKE_BINARY_DIR}/tests/runtime/future-include)
+file(READ ${USDTKIT_INCLUDE_DIR}/usdtkit/provider.h USDTKIT_FUTURE_H)
+set(USDTKIT_FUTURE_H_OLD "${USDTKIT_FUTURE_H}")
+foreach(s probe_opts provider_opts)
+  string(REPLACE "size_t : 0; /* end of struct usdt_${s} */"
+    "long future_field; /* added by a newer header */\n\tsize_t : 0;"
+    USDTKIT_FUTURE_H "${USDTKIT_FUTURE_H}")
+endforeach()
+if(USDTKIT_FUTURE_H STREQUAL USDTKIT_FUTURE_H_OLD)
+  message(FATAL_ERROR "provider.h lost its end-of-opts markers (tests/runtime/runtime.cmake)")
+endif()
+file(WRITE ${USDTKIT_FUTURE_INC}/usdtkit/provider.h "${USDTKIT_FUTURE_H}")
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
+  ${USDTKIT_INCLUDE_DIR}/usdtkit/provider.h)
+usdtkit_add_test(runtime abi
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_abi.c
+  LIBS usdtkit)
+target_include_directories(test_runtime_abi BEFORE PRIVATE ${USDTKIT_FUTURE_INC})
+
+# The announce wait bound's parsing (announce.c compiled in: hidden helpers).
+find_package(Threads REQUIRED)
+pkg_check_modules(USDTKIT_TEST_LIBFFI REQUIRED IMPORTED_TARGET libffi)
+usdtkit_add_test(runtime announce_env
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_announce_env.c ${CMAKE_SOURCE_DIR}/runtime/announce.c
+  LIBS PkgConfig::USDTKIT_TEST_LIBFFI Threads::Threads)
+target_include_directories(test_runtime_announce_env PRIVATE ${CMAKE_SOURCE_DIR}/runtime)
+
+# The load announcement against a real (perf_event uprobe) tracer.
+usdtkit_add_test(runtime announce
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_announce.c
+  LIBS usdtkit usdtkit_sdt ${CMAKE_DL_LIBS}
+  TIMEOUT 120)
+
 find_package(Threads REQUIRED)
 # detect.c compiled in: its internal functions are hidden in libusdtkit.
 usdtkit_add_test(runtime detect
@@ -61,4 +96,17 @@ add_test(NAME runtime/pkgconfig
 set_tests_properties(runtime/pkgconfig PROPERTIES
   TIMEOUT 120
   LABELS "runtime;nosanitize"
+  SKIP_RETURN_CODE 77)
+
+# perf on runtime providers: the build-id lets perf buildid-cache take the
+# object, and perf probe/record then trace a runtime probe (perf.sh).
+add_executable(perf_target ${CMAKE_CURRENT_LIST_DIR}/perf_target.c)
+set_target_properties(perf_target PROPERTIES OUTPUT_NAME perf-target
+  RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests/runtime)
+target_link_libraries(perf_target PRIVATE usdtkit)
+add_test(NAME runtime/perf
+  COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/perf.sh ${CMAKE_BINARY_DIR})
+set_tests_properties(runtime/perf PROPERTIES
+  TIMEOUT 120
+  LABELS "runtime"
   SKIP_RETURN_CODE 77)

@@ -420,6 +420,122 @@ static void test_many_probes(void **state)
 	usdt_provider__free(p);
 }
 
+/* The provider's build-id as readelf prints it, malloc'd ("" when none). */
+static char *build_id_of(struct usdt_provider *p)
+{
+	char *out = readelf("-n", usdt_provider__fd(p)), *id, *s;
+
+	assert_non_null(out);
+	s = strstr(out, "Build ID: ");
+	id = strdup(s ? s + strlen("Build ID: ") : "");
+	assert_non_null(id);
+	*strchrnul(id, '\n') = '\0';
+	free(out);
+	return id;
+}
+
+static struct usdt_provider *load_set(const char *name, enum usdt_type t1, const char *n1)
+{
+	const enum usdt_type t[] = {USDT_TYPE_INT32, t1};
+	const char *n[] = {"a", n1};
+	struct usdt_provider *p = usdt_provider__new(name, NULL);
+
+	assert_non_null(p);
+	assert_non_null(usdt_provider__add_probe(p, "one", 2, t, n));
+	assert_non_null(usdt_provider__add_probe(p, "two", 0, NULL, NULL));
+	assert_int_equal(usdt_provider__load(p), 0);
+	return p;
+}
+
+/*
+ * A 20-byte NT_GNU_BUILD_ID in an allocated .note.gnu.build-id covered by
+ * a PT_NOTE (where perf and the kernel look), equal for equal probe sets,
+ * different when a provider name, type or argument name differs.
+ */
+static void test_build_id(void **state)
+{
+	struct usdt_provider *p[5];
+	char *id[5], *out, *line;
+
+	if (!rt_have("readelf")) {
+		RT_SKIP("readelf not installed\n");
+		skip();
+	}
+	p[0] = load_set("bid", USDT_TYPE_STRING, "s");
+	p[1] = load_set("bid", USDT_TYPE_STRING, "s");
+	p[2] = load_set("bid2", USDT_TYPE_STRING, "s");
+	p[3] = load_set("bid", USDT_TYPE_POINTER, "s");
+	p[4] = load_set("bid", USDT_TYPE_STRING, "t");
+	for (int i = 0; i < 5; i++) {
+		id[i] = build_id_of(p[i]);
+		assert_int_equal(strlen(id[i]), 40);
+	}
+	assert_string_equal(id[0], id[1]);
+	for (int i = 2; i < 5; i++)
+		assert_string_not_equal(id[0], id[i]);
+
+	out = readelf("-lS", usdt_provider__fd(p[0]));
+	assert_non_null(out);
+	line = strstr(out, ".note.gnu.build-id");
+	assert_non_null(line);
+	*strchrnul(line, '\n') = '\0';
+	assert_non_null(strstr(line, "NOTE"));
+	assert_non_null(strstr(line, " A ")); /* allocated */
+	line[strlen(line)] = '\n';
+	assert_non_null(strstr(out, "  NOTE "));
+	line = strstr(out, "Section to Segment mapping");
+	assert_non_null(line);
+	/* In the first PT_LOAD and alone in the PT_NOTE. */
+	assert_non_null(strstr(line, "00     .note.gnu.build-id .hash"));
+	assert_non_null(strstr(line, "     .note.gnu.build-id \n"));
+	free(out);
+	for (int i = 0; i < 5; i++) {
+		free(id[i]);
+		usdt_provider__free(p[i]);
+	}
+}
+
+/*
+ * A reload writes back the image kept from the first load (provider.c);
+ * adding a probe while unloaded must drop it: the next load has the new
+ * probe, a new build-id, and a working stub.
+ */
+static void test_reload_after_add_rebuilds(void **state)
+{
+	struct usdt_provider *p = load_set("rebuild", USDT_TYPE_STRING, "s");
+	struct usdt_notes *n;
+	struct usdt_probe *three;
+	char *id1, *id2, *id3;
+
+	if (!rt_have("readelf")) {
+		RT_SKIP("readelf not installed\n");
+		usdt_provider__free(p);
+		skip();
+	}
+	id1 = build_id_of(p);
+	assert_int_equal(usdt_provider__unload(p), 0);
+	assert_int_equal(usdt_provider__load(p), 0); /* from the kept image */
+	id2 = build_id_of(p);
+	assert_string_equal(id1, id2);
+	assert_int_equal(usdt_provider__unload(p), 0);
+	three = usdt_provider__add_probe(p, "three", 0, NULL, NULL);
+	assert_non_null(three);
+	assert_int_equal(usdt_provider__load(p), 0);
+	id3 = build_id_of(p);
+	assert_string_not_equal(id1, id3);
+	n = usdt_notes__open_fd(usdt_provider__fd(p), NULL);
+	assert_non_null(n);
+	assert_int_equal(usdt_notes__count(n), 3);
+	usdt_notes__free(n);
+	assert_non_null(usdt_probe__address(three));
+	/* The probe point runs: the nop, then ret. */
+	((void (*)(void))(uintptr_t)usdt_probe__address(three))();
+	free(id1);
+	free(id2);
+	free(id3);
+	usdt_provider__free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -431,6 +547,8 @@ int main(void)
 		cmocka_unit_test(test_fallback_removed_at_exit),
 		cmocka_unit_test(test_sealed_and_several),
 		cmocka_unit_test(test_many_probes),
+		cmocka_unit_test(test_build_id),
+		cmocka_unit_test(test_reload_after_add_rebuilds),
 	};
 
 	return rt_exit(cmocka_run_group_tests(tests, NULL, NULL));

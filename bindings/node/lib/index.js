@@ -218,16 +218,24 @@ class Provider {
    * @param {boolean} [options.noMemfd] back the object with a temporary file
    * @param {boolean} [options.strict] check values on every fire(), traced or
    *   not (default: the environment variable USDTKIT_STRICT=1)
+   * @param {number} [options.loadWaitMs] longest load() waits for a watching
+   *   tracer to attach (docs/runtime-announce.md); <= 0: never wait;
+   *   default: USDTKIT_LOAD_WAIT_MS, else 100 ms
    */
   constructor(name, options = {}) {
     checkName('provider', name);
-    const { probeNop = 0, noMemfd = false, strict } = options;
+    const { probeNop = 0, noMemfd = false, strict, loadWaitMs } = options;
     if (![0, 1, 5, 10].includes(probeNop)) {
       throw new RangeError(`usdtkit: probeNop must be 1, 5 or 10, got ${probeNop}`);
     }
+    if (loadWaitMs !== undefined && !Number.isInteger(loadWaitMs)) {
+      throw new TypeError(`usdtkit: loadWaitMs must be an integer, got ${loadWaitMs}`);
+    }
+    // 0 would mean "the environment" in C: say "never wait" explicitly.
+    const wait = loadWaitMs === undefined ? 0 : (loadWaitMs > 0 ? Math.min(loadWaitMs, 60000) : -1);
     const n = load();
     try {
-      this._handle = n.providerNew(name, probeNop, Boolean(noMemfd));
+      this._handle = n.providerNew(name, probeNop, Boolean(noMemfd), wait);
     } catch (e) {
       throw rethrow(e);
     }

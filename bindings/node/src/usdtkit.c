@@ -284,15 +284,15 @@ static void prov_finalize(napi_env env, void *data, void *hint)
 	nprov_put(data);
 }
 
-/* providerNew(name, probeNop, noMemfd) -> handle */
+/* providerNew(name, probeNop, noMemfd, loadWaitMs) -> handle */
 static napi_value provider_new(napi_env env, napi_callback_info info)
 {
 	struct usdt_provider_opts opts = {.sz = sizeof(opts)};
-	napi_value argv[3], out;
+	napi_value argv[4], out;
 	struct nprov *np;
-	int32_t nop;
+	int32_t nop, wait_ms;
 
-	if (!args_of(env, info, 3, argv) || !need_lib(env))
+	if (!args_of(env, info, 4, argv) || !need_lib(env))
 		return NULL;
 	np = calloc(1, sizeof(*np));
 	if (!np) {
@@ -301,12 +301,14 @@ static napi_value provider_new(napi_env env, napi_callback_info info)
 	}
 	if (napi_get_value_string_utf8(env, argv[0], np->name, sizeof(np->name), NULL) != napi_ok ||
 	    napi_get_value_int32(env, argv[1], &nop) != napi_ok ||
-	    napi_get_value_bool(env, argv[2], &opts.no_memfd) != napi_ok) {
+	    napi_get_value_bool(env, argv[2], &opts.no_memfd) != napi_ok ||
+	    napi_get_value_int32(env, argv[3], &wait_ms) != napi_ok) {
 		free(np);
 		throw_type(env, "usdtkit: internal: bad providerNew arguments");
 		return NULL;
 	}
 	opts.probe_nop = nop;
+	opts.load_wait_ms = wait_ms;
 	np->prov = lib.provider_new(np->name, &opts);
 	if (!np->prov) {
 		int err = errno;

@@ -275,3 +275,14 @@ test('a missing library is reported with what to do', () => {
   assert.strictEqual(r.status, 0, r.stderr);
   assert.match(r.stdout, /cannot load libusdtkit .*USDTKIT_LIBRARY.*\/nonexistent\/libusdtkit\.so/);
 });
+
+test('loadWaitMs is passed on and validated', () => {
+  for (const w of [5, 0, -1, 100000]) {
+    const p = new Provider('nodewait', { loadWaitMs: w });
+    p.addProbe('a');
+    assert.strictEqual(p.load(), p);
+    p.close();
+  }
+  assert.throws(() => new Provider('nodewait', { loadWaitMs: 1.5 }), /loadWaitMs must be an integer/);
+  assert.throws(() => new Provider('nodewait', { loadWaitMs: '5' }), TypeError);
+});

@@ -132,3 +132,34 @@ test('bpftrace reads the same arguments', async (t) => {
     c.stop();
   }
 });
+
+// null for a str argument is a NULL pointer in the process, as bpftrace
+// reads it: even fires pass null, odd ones a real string.
+const NULL_CHILD = `
+  const { Provider } = require(${JSON.stringify(require.resolve('..'))});
+  const p = new Provider('nodetest_null');
+  const ev = p.addProbe('maybe', 's:str', 'n:i64');
+  p.load();
+  console.log('ready');
+  let i = 0;
+  const t = setInterval(() => { ev.fire(i % 2 === 0 ? null : 'set', i); i++; }, 10);
+  setTimeout(() => clearInterval(t), 120000);
+`;
+
+test('a null string argument arrives as a NULL pointer', async (t) => {
+  if (process.getuid() !== 0) return t.skip('bpftrace needs root');
+  if (spawnSync('sh', ['-c', 'command -v bpftrace']).status !== 0) return t.skip('bpftrace not installed');
+  const c = await startChild([process.execPath, '-e', NULL_CHILD]);
+  try {
+    const prog = 'usdt::nodetest_null:maybe { printf("%d|%d\\n", arg1, arg0 == 0); if (++@n >= 6) { exit(); } }';
+    const r = spawnSync('bpftrace', ['-p', String(c.pid), '-e', prog], { encoding: 'utf8', timeout: 120000 });
+    const lines = r.stdout.split('\n').filter((l) => l.split('|').length === 2);
+    assert.ok(lines.length >= 6, `${r.status} ${r.stdout} ${r.stderr}`);
+    for (const l of lines) {
+      const [i, isNull] = l.split('|');
+      assert.strictEqual(isNull, Number(i) % 2 === 0 ? '1' : '0', lines.join(' '));
+    }
+  } finally {
+    c.stop();
+  }
+});

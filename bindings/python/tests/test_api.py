@@ -348,3 +348,14 @@ def test_import_does_not_need_the_library(tmp_path):
     )
     assert r.returncode == 0, r.stderr
     assert "cannot load USDTKIT_LIBRARY=" in r.stdout and "nope.so" in r.stdout
+
+
+def test_load_wait_ms_option():
+    for w in (5, 0, -1, 100000, None):
+        with Provider("pywait", load_wait_ms=w) as p:
+            p.add_probe("a")
+            assert p.load() is p
+    with pytest.raises(TypeError, match="load_wait_ms must be an int"):
+        Provider("pywait", load_wait_ms=1.5)
+    with pytest.raises(TypeError, match="load_wait_ms must be an int"):
+        Provider("pywait", load_wait_ms=True)

@@ -91,5 +91,44 @@ def test_installed_package_with_library_next_to_it(venv, tmp_path):
     ).stdout.strip()
     dest = os.path.join(site, "libusdtkit.so.0")
     shutil.copy(os.path.join(BUILD_DIR, "lib", "libusdtkit.so.0"), dest)
-    libpath, _ = run_installed(venv, tmp_path)
+    try:
+        libpath, _ = run_installed(venv, tmp_path)
+    finally:
+        os.unlink(dest)  # the venv is shared: the next test must not find it
     assert libpath == dest
+
+
+def test_installed_package_without_library_says_what_to_do(venv, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "USDTKIT_LIBRARY", "LD_LIBRARY_PATH")}
+    r = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import usdtkit; usdtkit.Provider('x'); print(usdtkit.library_path())"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    if r.returncode == 0:
+        pytest.skip("a libusdtkit is installed system-wide on this machine: %r" % r.stdout)
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith("OSError: usdtkit: cannot find the C library libusdtkit.so.0"), r.stderr
+    assert "libusdtkit0 package" in last and "LD_LIBRARY_PATH" in last, last
+
+
+def test_installed_package_is_typed(venv, tmp_path):
+    r = subprocess.run(
+        [
+            str(venv / "bin" / "python"),
+            "-c",
+            "import usdtkit, os, typing; d = os.path.dirname(usdtkit.__file__); "
+            "print(os.path.exists(os.path.join(d, 'py.typed'))); "
+            "print(typing.get_type_hints(usdtkit.Provider.add_probe)['return'].__name__)",
+        ],
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["True", "Probe"]

@@ -139,3 +139,38 @@ def test_bpftrace_reads_the_same_arguments():
         i = int(size) // 1000
         assert path == "/files/f%d-ü.txt" % i
         assert int(small) == i % 256 and int(neg) == -i
+
+
+NULL_CHILD = r"""
+import time, usdtkit
+p = usdtkit.Provider("pytest_null")
+ev = p.add_probe("maybe", ("s", str), ("n", "i64"))
+p.load()
+print("ready", flush=True)
+deadline = time.monotonic() + 120
+i = 0
+while time.monotonic() < deadline:
+    ev.fire(None if i % 2 == 0 else "set", i)
+    i += 1
+    time.sleep(0.01)
+"""
+
+
+def test_none_string_arrives_as_null():
+    """A None str argument is a NULL pointer in the process, as a tracer
+    reads it: even fires pass None, odd ones a real string."""
+    require_root()
+    if not shutil.which("bpftrace"):
+        pytest.skip("bpftrace not installed")
+    with python_child(NULL_CHILD) as c:
+        prog = (
+            'usdt::pytest_null:maybe { printf("%d|%d\\n", arg1, arg0 == 0); '
+            "if (++@n >= 6) { exit(); } }"
+        )
+        r = subprocess.run(
+            ["bpftrace", "-p", str(c.pid), "-e", prog], capture_output=True, text=True, timeout=120
+        )
+    lines = [line.split("|") for line in r.stdout.splitlines() if line.count("|") == 1]
+    assert len(lines) >= 6, (r.returncode, r.stdout, r.stderr)
+    for i, is_null in lines:
+        assert is_null == ("1" if int(i) % 2 == 0 else "0"), lines

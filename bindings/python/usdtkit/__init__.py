@@ -37,6 +37,7 @@ import keyword
 import os
 import re
 import threading
+from typing import Any, Callable, Dict, Optional, Tuple, Type as _PyType, Union
 
 from . import _lib
 
@@ -62,6 +63,9 @@ __all__ = [
     "MAX_ARGS",
     "NAME_MAX",
     "library_path",
+    "TypeSpec",
+    "ArgSpec",
+    "ArgValue",
 ]
 
 MAX_ARGS = 12  # USDT_MAX_ARGS
@@ -84,7 +88,7 @@ class Type(enum.IntEnum):
     POINTER = 11
 
     @property
-    def short(self):
+    def short(self) -> str:
         """The name usdtkit's metadata note and tracer use ("i64", "str")."""
         return _SHORT[self]
 
@@ -141,6 +145,21 @@ _RANGES = {
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
+# What add_probe() takes as an argument's type: a Type, its short or long
+# name ("i64", "uint32", "str"), or the Python types int, float, str, bytes.
+TypeSpec = Union["Type", str, _PyType[Any]]
+# One add_probe() argument: a type, or a name and a type.
+ArgSpec = Union[TypeSpec, Tuple[str, TypeSpec], "Arg"]
+# What fire() takes for one argument: int for the integer types, float (or
+# int) for f64, str/bytes/None for str (None arrives as a NULL pointer), and
+# int/None/a ctypes pointer for ptr.
+ArgValue = Union[int, float, str, bytes, bytearray, memoryview, None, Any]
+
+# The annotation fire() carries for each argument type (inspect.signature,
+# IDEs and help() show them).
+_PY_ANNOTATION = {}
+
+
 class Error(OSError):
     """libusdtkit refused an operation; .errno is set, the text says why."""
 
@@ -150,7 +169,7 @@ class Arg(tuple):
 
     __slots__ = ()
 
-    def __new__(cls, name, type):
+    def __new__(cls, name: str, type: TypeSpec) -> "Arg":
         return tuple.__new__(cls, (name, type))
 
     name = property(lambda self: self[0])
@@ -160,7 +179,7 @@ class Arg(tuple):
         return "Arg(%r, %r)" % (self[0], self[1])
 
 
-def library_path():
+def library_path() -> str:
     """The path of the libusdtkit this package loaded (loads it if needed)."""
     return _lib.lib().path
 
@@ -289,6 +308,13 @@ def _conv_ptr(name):
     return conv
 
 
+_PY_ANNOTATION.update(
+    {t: int for t in (INT8, UINT8, INT16, UINT16, INT32, UINT32, INT64, UINT64)}
+)
+_PY_ANNOTATION[DOUBLE] = float
+_PY_ANNOTATION[STRING] = Optional[Union[str, bytes]]
+_PY_ANNOTATION[POINTER] = Optional[Union[int, ctypes.c_void_p]]
+
 _CTYPE = {
     INT8: ctypes.c_int64,
     INT16: ctypes.c_int64,
@@ -307,7 +333,7 @@ _CTYPE = {
 _ZERO = memoryview(bytes(2)).cast("H")
 
 
-def _make_fire(probe_id, params, sema, slow, strict):
+def _make_fire(probe_id, params, sema, slow, strict, annotations=None):
     """Generates fire() for one probe signature (see the module docstring)."""
     plist = ", ".join(params)
     body = "_usdtkit_slow(%s)" % plist if strict else "if _usdtkit_sema[0]: _usdtkit_slow(%s)" % plist
@@ -318,6 +344,8 @@ def _make_fire(probe_id, params, sema, slow, strict):
     ns = {}
     exec(compile(src, "<usdtkit probe %s>" % probe_id, "exec"), ns)
     fn = ns["_usdtkit_make"](sema, slow)
+    if annotations is not None:
+        fn.__annotations__ = dict(zip(params, annotations), **{"return": None})
     fn.__qualname__ = "%s.fire" % probe_id.replace(":", ".")
     fn.__doc__ = "Fires %s(%s); a no-op unless a tracer is attached." % (probe_id, plist)
     return fn
@@ -336,7 +364,18 @@ def _param_names(arg_names):
 
 
 class Probe:
-    """A probe of a Provider, from Provider.add_probe()."""
+    """A probe of a Provider, from Provider.add_probe().
+
+    fire(*values) fires it: one value per declared argument, in order (the
+    generated function's parameters are the argument names, annotated with
+    the Python types each accepts: see inspect.signature(probe.fire)).
+    """
+
+    fire: Callable[..., None]
+    name: str
+    provider: "Provider"
+    arg_names: Tuple[Optional[str], ...]
+    arg_types: Tuple["Type", ...]
 
     __slots__ = (
         "fire",
@@ -362,20 +401,25 @@ class Probe:
         sema_addr = ctypes.c_void_p.from_address(ptr).value
         self._sema = memoryview((ctypes.c_ushort * 1).from_address(sema_addr)).cast("B").cast("H")
         self.fire = _make_fire(
-            "%s:%s" % (provider.name, name), self._params, self._sema, self._slow_fn(), strict
+            "%s:%s" % (provider.name, name),
+            self._params,
+            self._sema,
+            self._slow_fn(),
+            strict,
+            [_PY_ANNOTATION[t] for t in self.arg_types],
         )
 
     @property
-    def argc(self):
+    def argc(self) -> int:
         return len(self.arg_types)
 
     @property
-    def enabled(self):
+    def enabled(self) -> bool:
         """True while a tracer is attached to this probe."""
         return self._sema[0] != 0
 
     @property
-    def address(self):
+    def address(self) -> Optional[int]:
         """Address of the probe instruction; None when not loaded."""
         h = self.provider._handle
         if h is None or not self._ptr:
@@ -429,12 +473,17 @@ class Probe:
     def _close(self):
         # Called with the provider's lock held, after unload.
         self.fire = _make_fire(
-            "%s:%s" % (self.provider.name, self.name), self._params, _ZERO, _noop, False
+            "%s:%s" % (self.provider.name, self.name),
+            self._params,
+            _ZERO,
+            _noop,
+            False,
+            [_PY_ANNOTATION[t] for t in self.arg_types],
         )
         self._sema = _ZERO
         self._ptr = None
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         args = ", ".join(
             ("%s:%s" % (a, t.short)) if a else t.short for a, t in zip(self.arg_names, self.arg_types)
         )
@@ -476,15 +525,29 @@ class _Handle:
 class Provider:
     """A USDT provider: a named set of probes loaded into this process.
 
-    Provider(name, *, probe_nop=None, no_memfd=False, strict=None)
+    Provider(name, *, probe_nop=None, no_memfd=False, strict=None, load_wait_ms=None)
 
     probe_nop: 1, 5 or 10 to force the probe instruction (default: detect).
     no_memfd: back the object with a file in a private temporary directory.
     strict: check argument types on every fire(), traced or not (default:
     the environment variable USDTKIT_STRICT=1).
+    load_wait_ms: longest load() waits for a watching tracer to attach
+    (docs/runtime-announce.md); 0 or negative: never wait; default: the
+    environment (USDTKIT_LOAD_WAIT_MS), else 100 ms.
     """
 
-    def __init__(self, name, *, probe_nop=None, no_memfd=False, strict=None):
+    name: str
+    probes: Dict[str, Probe]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        probe_nop: Optional[int] = None,
+        no_memfd: bool = False,
+        strict: Optional[bool] = None,
+        load_wait_ms: Optional[int] = None,
+    ) -> None:
         _check_name("provider", name)
         lib = _lib.lib()
         opts = _lib._Opts()
@@ -494,6 +557,11 @@ class Provider:
                 raise ValueError("usdtkit: probe_nop must be 1, 5 or 10, not %r" % (probe_nop,))
             opts.probe_nop = probe_nop
         opts.no_memfd = bool(no_memfd)
+        if load_wait_ms is not None:
+            if not isinstance(load_wait_ms, int) or isinstance(load_wait_ms, bool):
+                raise TypeError("usdtkit: load_wait_ms must be an int, not %r" % (load_wait_ms,))
+            # 0 would mean "the environment" in C: say "never wait" explicitly.
+            opts.load_wait_ms = load_wait_ms if load_wait_ms > 0 else -1
         ctypes.set_errno(0)
         ptr = lib.provider_new(name.encode(), ctypes.byref(opts))
         if not ptr:
@@ -508,7 +576,7 @@ class Provider:
 
     # -- probes ---------------------------------------------------------
 
-    def add_probe(self, name, *args, **named):
+    def add_probe(self, name: str, *args: ArgSpec, **named: TypeSpec) -> Probe:
         """Adds a probe and returns its Probe.
 
         Each argument is a type, unnamed (usdtkit.INT64, "i64", int), or
@@ -552,7 +620,7 @@ class Provider:
             self.probes[name] = p
             return p
 
-    def __getitem__(self, name):
+    def __getitem__(self, name: str) -> Probe:
         return self.probes[name]
 
     # -- life cycle -----------------------------------------------------
@@ -563,7 +631,7 @@ class Provider:
             raise ValueError("usdtkit: %s on closed provider %r" % (what, self.name))
         return h
 
-    def load(self):
+    def load(self) -> "Provider":
         """Makes the probes visible to tracers. Returns self."""
         with self._lock:
             h = self._live("load")
@@ -573,7 +641,7 @@ class Provider:
                 raise _error(h.lib, err, "load provider %r" % self.name, hint)
         return self
 
-    def unload(self):
+    def unload(self) -> None:
         """Removes the probes from the process; fire() becomes a no-op."""
         with self._lock:
             h = self._live("unload")
@@ -583,16 +651,16 @@ class Provider:
                 raise _error(h.lib, err, "unload provider %r" % self.name, hint)
 
     @property
-    def loaded(self):
+    def loaded(self) -> bool:
         h = self._handle
         return bool(h is not None and h.lib.loaded(h.ptr))
 
     @property
-    def closed(self):
+    def closed(self) -> bool:
         return self._handle is None
 
     @property
-    def fd(self):
+    def fd(self) -> Optional[int]:
         """The loaded object's file descriptor (/proc/self/fd/N), or None."""
         h = self._handle
         if h is None:
@@ -601,12 +669,12 @@ class Provider:
         return fd if fd >= 0 else None
 
     @property
-    def probe_nop(self):
+    def probe_nop(self) -> int:
         """The probe instruction size in use (1, 5 or 10)."""
         h = self._live("probe_nop")
         return h.lib.probe_nop(h.ptr)
 
-    def close(self):
+    def close(self) -> None:
         """Unloads (if loaded) and releases the provider. Idempotent."""
         with self._lock:
             h = self._handle
@@ -620,13 +688,13 @@ class Provider:
         # The C provider is freed with the last reference to h: now, unless
         # another thread is inside one of its probes' fire().
 
-    def __enter__(self):
+    def __enter__(self) -> "Provider":
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: Any) -> bool:
         self.close()
         return False
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         state = "closed" if self.closed else ("loaded" if self.loaded else "not loaded")
         return "<usdtkit.Provider %r, %d probes, %s>" % (self.name, len(self.probes), state)

@@ -4,16 +4,25 @@
 The library is looked for, in order:
   1. $USDTKIT_LIBRARY (a path to libusdtkit.so*; an error if it does not load),
   2. next to this package (a copy shipped inside it),
-  3. the system loader (LD_LIBRARY_PATH, ld.so.cache: an installed libusdtkit),
+  3. the system loader by soname, libusdtkit.so.0 (LD_LIBRARY_PATH,
+     ld.so.cache: an installed libusdtkit), then ctypes.util.find_library(),
   4. a source checkout's build tree (../../../build/lib from this file), for
      running the bindings straight from the repository.
+When none loads, the error says what to install or set, in one message.
 """
 
 import ctypes
+import ctypes.util
 import os
 import threading
 
 SONAMES = ("libusdtkit.so.0", "libusdtkit.so")
+
+NOT_FOUND = (
+    "usdtkit: cannot find the C library libusdtkit.so.0: install the libusdtkit0 package "
+    "(or `cmake --install` a usdtkit build), or run with LD_LIBRARY_PATH=DIR where DIR "
+    "holds libusdtkit.so.0 (or USDTKIT_LIBRARY=/path/to/libusdtkit.so.0)."
+)
 
 
 class _Value(ctypes.Structure):
@@ -37,6 +46,7 @@ class _Opts(ctypes.Structure):
         ("sz", ctypes.c_size_t),
         ("probe_nop", ctypes.c_int),
         ("no_memfd", ctypes.c_bool),
+        ("load_wait_ms", ctypes.c_int),
     ]
 
 
@@ -95,6 +105,9 @@ def _candidates():
     here = os.path.dirname(os.path.abspath(__file__))
     out = [(os.path.join(here, s), False) for s in SONAMES]
     out += [(s, False) for s in SONAMES]
+    found = ctypes.util.find_library("usdtkit")
+    if found and found not in SONAMES:
+        out.append((found, False))
     src = os.path.dirname(os.path.dirname(os.path.dirname(here)))
     out += [(os.path.join(src, "build", "lib", s), False) for s in SONAMES]
     return out
@@ -119,8 +132,4 @@ def lib():
                 if must:
                     raise OSError("usdtkit: cannot load USDTKIT_LIBRARY=%s: %s" % (path, e)) from e
                 tried.append("%s (%s)" % (path, e))
-        raise OSError(
-            "usdtkit: libusdtkit.so not found; build it (cmake --build BUILD --target "
-            "usdtkit), install it, or set USDTKIT_LIBRARY=/path/to/libusdtkit.so. Tried: "
-            + "; ".join(tried or [p for p, _ in _candidates()])
-        )
+        raise OSError(NOT_FOUND + " Tried: " + "; ".join(tried or [p for p, _ in _candidates()]))
