@@ -391,6 +391,15 @@ static void test_fallback_removed_at_exit(void **state)
 	pid_t pid;
 	struct stat sb;
 
+	if (getenv("USDTKIT_EMULATOR")) {
+		/*
+		 * Debian 12's qemu-user (7.2) hangs in a forked child: this one
+		 * case is left out under emulation, the rest of the suite runs.
+		 */
+		print_message("skipped under %s: fork()\n", getenv("USDTKIT_EMULATOR"));
+		skip();
+	}
+
 	assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
 	pid = fork();
 	assert_true(pid >= 0);
