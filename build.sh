@@ -29,7 +29,7 @@ CROSS_PACKAGES=(
 )
 # What runs under emulation: the sdt core, the runtime (less the tracer-driven
 # tests, whose tools are the host's), the probe-point and pt_regs checks.
-CROSS_TESTS='^(sdt/(argspec|meta|notes_writer|notes_corrupt)|runtime/(errors|detect|load)|arch/)'
+CROSS_TESTS='^(sdt/(argspec|meta|notes_writer|notes_corrupt)|runtime/(errors|detect|load|image_arch)|arch/)'
 
 log() { printf '==> %s\n' "$*" >&2; }
 

@@ -3,6 +3,7 @@
 """aarch64 probe points, checked from outside the program.
 
 Run on the build host:  verify_probe_points.py PROGRAM QEMU SYSROOT GDB OBJDUMP READELF
+                        verify_probe_points.py --specs READELF OBJECT...
 
 1. The runtime provider's stubs, written out by PROGRAM, disassemble as
    `nop; ret` with brk padding (aarch64 objdump).
@@ -14,6 +15,10 @@ Run on the build host:  verify_probe_points.py PROGRAM QEMU SYSROOT GDB OBJDUMP 
    from the notes), evaluates each spec operand against the registers and
    memory there, and compares with the values being fired (pp_expect).
    At header probes gdb's own stap-probe parser ($_probe_argN) must agree.
+
+--specs: every argument spec in the objects' stapsdt notes (the header
+fixtures, C and C++, -O0 and -O2) is a form a reader can evaluate at the
+probe: xN, [xN], [xN, imm], [sp], [sp, imm] or a constant.
 
 Prints one line per failure and "N passed, N failed"; exit 0 when none failed.
 """
@@ -200,7 +205,32 @@ def check_stubs(objdump, image, fails):
     return good
 
 
+EVALUABLE = re.compile(r"^-?(1|2|4|8)f?@(x([0-9]|[12][0-9]|30)|-?\d+|\[(x([0-9]|[12][0-9]|30)|sp)(, -?\d+)?\])$")
+
+
+def check_specs(readelf, objects):
+    passed, fails = 0, []
+    for obj in objects:
+        out = subprocess.run([readelf, "-n", "--wide", obj], capture_output=True, text=True,
+                             check=True).stdout
+        specs = [s for line in re.findall(r"Arguments: (.*)", out) for s in split_specs(line)]
+        bad = [s for s in specs if not EVALUABLE.match(s)]
+        if not specs:
+            fails.append("%s: no argument specs" % obj)
+        for s in bad:
+            fails.append("%s: %s" % (os.path.basename(obj), s))
+        if specs and not bad:
+            passed += 1
+        print("%s: %d specs" % (os.path.basename(obj), len(specs)))
+    for f in fails:
+        print("FAIL: " + f)
+    print("%d passed, %d failed" % (passed, len(fails)))
+    return 1 if fails else 0
+
+
 def main():
+    if len(sys.argv) > 3 and sys.argv[1] == "--specs":
+        return check_specs(sys.argv[2], sys.argv[3:])
     if len(sys.argv) != 7:
         print("usage: verify_probe_points.py PROGRAM QEMU SYSROOT GDB OBJDUMP READELF", file=sys.stderr)
         return 2

@@ -64,3 +64,12 @@ set_tests_properties(runtime/pkgconfig PROPERTIES
   TIMEOUT 120
   LABELS "runtime;nosanitize"
   SKIP_RETURN_CODE 77)
+
+# The image builder with every architecture's table, on any host: image.c
+# and arch.c compiled in (their functions are hidden in libusdtkit).
+pkg_check_modules(USDTKIT_TEST_FFI REQUIRED IMPORTED_TARGET libffi)
+usdtkit_add_test(runtime image_arch
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_image_arch.c ${CMAKE_SOURCE_DIR}/runtime/image.c
+          ${CMAKE_SOURCE_DIR}/runtime/arch.c
+  LIBS usdtkit_sdt ${USDTKIT_TEST_LIBELF} PkgConfig::USDTKIT_TEST_FFI Threads::Threads)
+target_include_directories(test_runtime_image_arch PRIVATE ${CMAKE_SOURCE_DIR}/runtime)
