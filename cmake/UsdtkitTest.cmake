@@ -9,6 +9,15 @@
 # USDTKIT_SOURCE_DIR in their environment.
 find_package(cmocka REQUIRED)
 
+# A cross build's tests run under CMAKE_CROSSCOMPILING_EMULATOR; they are
+# told so (USDTKIT_EMULATOR) to skip what the emulator cannot do.
+set(USDTKIT_EMULATOR_ENV "")
+if(CMAKE_CROSSCOMPILING AND CMAKE_CROSSCOMPILING_EMULATOR)
+  list(GET CMAKE_CROSSCOMPILING_EMULATOR 0 _emu)
+  get_filename_component(_emu ${_emu} NAME)
+  set(USDTKIT_EMULATOR_ENV "USDTKIT_EMULATOR=${_emu}")
+endif()
+
 function(usdtkit_add_test area name)
   cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;LIBS;LABELS;ARGS;DEPENDS" ${ARGN})
   set(target test_${area}_${name})
@@ -30,7 +39,7 @@ function(usdtkit_add_test area name)
     TIMEOUT ${T_TIMEOUT}
     LABELS "${area};${T_LABELS}"
     SKIP_RETURN_CODE 77
-    ENVIRONMENT "USDTKIT_BUILD_DIR=${CMAKE_BINARY_DIR};USDTKIT_SOURCE_DIR=${CMAKE_SOURCE_DIR};CMOCKA_MESSAGE_OUTPUT=STDOUT")
+    ENVIRONMENT "USDTKIT_BUILD_DIR=${CMAKE_BINARY_DIR};USDTKIT_SOURCE_DIR=${CMAKE_SOURCE_DIR};CMOCKA_MESSAGE_OUTPUT=STDOUT;${USDTKIT_EMULATOR_ENV}")
 endfunction()
 
 # Sanitizer runtimes ("libasan.so:libubsan.so") that an uninstrumented

@@ -57,6 +57,7 @@ int usdt_env_probe_nop(void)
 	return 0; /* "auto" or anything else: detect */
 }
 
+#if defined(__x86_64__)
 /* 1: the kernel optimizes nop5 uprobes, 0: it does not, -1: cannot tell. */
 static int kallsyms_says(void)
 {
@@ -81,6 +82,7 @@ static int kallsyms_says(void)
 	fclose(f);
 	return any ? found : -1;
 }
+#endif
 
 int usdt_detect__release_optimizes(const char *release)
 {
@@ -106,6 +108,10 @@ static void detect(void)
 	}
 	detected_nop = r > 0 ? USDT_NOP_5 : USDT_NOP_1;
 #else
+	/*
+	 * Elsewhere there is one probe instruction. aarch64: a uprobe is
+	 * always a BRK; the kernel simulates a plain nop under it (arch.c).
+	 */
 	detected_nop = USDT_NOP_1;
 #endif
 }

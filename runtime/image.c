@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ELF image builder: turns a provider's probes into a small x86-64 ELF
- * shared object that ld.so can dlopen and every USDT reader understands.
+ * ELF image builder: turns a provider's probes into a small ELF shared
+ * object that ld.so can dlopen and every USDT reader understands. What
+ * differs by architecture (stub bytes, argument registers, e_machine) is
+ * a table in arch.c.
  *
  * The object is laid out by hand (libelf with ELF_F_LAYOUT) so that each
  * piece sits where the rest of the runtime needs it; link-time virtual
@@ -10,7 +12,7 @@
  *   PT_LOAD R    ELF and program headers, .note.gnu.build-id, .hash,
  *                .dynsym, .dynstr, .stapsdt.base
  *   PT_LOAD R X  .text: one STUB_STRIDE-byte stub per probe, the probe nop
- *                then ret, int3 padding
+ *                then ret, trap padding
  *   PT_LOAD R W  .dynamic
  *   PT_LOAD R    .probes: one unsigned short semaphore per probe, at a
  *                page-aligned file offset. ld.so maps it read-only on
@@ -74,12 +76,6 @@ static const char *const sec_names[SEC__COUNT] = {
 	".text", ".dynamic",	       ".probes", ".note.stapsdt", ".note.usdtkit", ".shstrtab",
 };
 
-static const char *const reg_names[6][4] = {
-	/* 1, 2, 4, 8 bytes */
-	{"dil", "di", "edi", "rdi"}, {"sil", "si", "esi", "rsi"}, {"dl", "dx", "edx", "rdx"},
-	{"cl", "cx", "ecx", "rcx"},  {"r8b", "r8w", "r8d", "r8"}, {"r9b", "r9w", "r9d", "r9"},
-};
-
 static bool type_signed(enum usdt_type t)
 {
 	return t == USDT_TYPE_INT8 || t == USDT_TYPE_INT16 || t == USDT_TYPE_INT32 ||
@@ -106,10 +102,11 @@ static void sb_printf(struct sbuf *sb, const char *fmt, ...)
 		sb->len += (size_t)n;
 }
 
-int usdt_image__arg_specs(const struct usdt_probe *probe, char *buf, size_t size)
+int usdt_image__arg_specs(const struct usdt_image_arch *arch, const struct usdt_probe *probe,
+			  char *buf, size_t size)
 {
 	struct sbuf sb = {buf, size, 0};
-	static const int size_idx[9] = {[1] = 0, [2] = 1, [4] = 2, [8] = 3};
+	char op[32];
 
 	if (size)
 		buf[0] = '\0';
@@ -119,15 +116,10 @@ int usdt_image__arg_specs(const struct usdt_probe *probe, char *buf, size_t size
 		const char *sign = type_signed(probe->types[i]) ? "-" : "";
 		const char *sep = i ? " " : "";
 
-		/*
-		 * At the stub's entry the caller's arguments are where the
-		 * SysV ABI put them: six registers, then the stack just above
-		 * the return address. Narrow types name the narrow register.
-		 */
-		if (i < 6)
-			sb_printf(&sb, "%s%s%d@%%%s", sep, sign, sz, reg_names[i][size_idx[sz]]);
-		else
-			sb_printf(&sb, "%s%s%d@%d(%%rsp)", sep, sign, sz, 8 * (i - 5));
+		/* At the stub's entry: where the calling convention put it. */
+		if (usdt_image_arch__operand(arch, i, sz, op, sizeof(op)) < 0)
+			return -EINVAL;
+		sb_printf(&sb, "%s%s%d@%s", sep, sign, sz, op);
 	}
 	return sb.len < size ? (int)sb.len : -ENAMETOOLONG;
 }
@@ -183,35 +175,15 @@ static void bufs_free(struct bufs *b)
 	free(b->shstrtab);
 }
 
-static const uint8_t nop5[5] = {0x0f, 0x1f, 0x44, 0x00, 0x00};
-static const uint8_t nop10[10] = {0x66, 0x2e, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00};
-
 /* Writes one stub into @p; returns the probe point's offset in it. */
-static unsigned int emit_stub(uint8_t *p, int nop)
+static unsigned int emit_stub(const struct usdt_image_arch *arch, uint8_t *p, int nop)
 {
-	unsigned int n = 0, probe_off;
+	const struct usdt_stub_form *f = usdt_image_arch__form(arch, nop);
 
-	memset(p, 0xcc, STUB_STRIDE);
-	if (nop == USDT_NOP_10) {
-		/*
-		 * The 10-byte form is preceded by a 1-byte nop (the layout
-		 * kernels that optimize it expect); the probe sits on the
-		 * 10-byte nop.
-		 */
-		p[n++] = 0x90;
-		probe_off = n;
-		memcpy(p + n, nop10, sizeof(nop10));
-		n += sizeof(nop10);
-	} else if (nop == USDT_NOP_5) {
-		probe_off = n;
-		memcpy(p + n, nop5, sizeof(nop5));
-		n += sizeof(nop5);
-	} else {
-		probe_off = n;
-		p[n++] = 0x90;
-	}
-	p[n] = 0xc3; /* ret */
-	return probe_off;
+	for (unsigned int i = 0; i < STUB_STRIDE; i++)
+		p[i] = arch->trap[i % arch->trap_len];
+	memcpy(p, f->bytes, f->len);
+	return f->probe_off;
 }
 
 /*
@@ -367,6 +339,12 @@ static void elf_init(void)
 
 int usdt_image__write(int fd, const struct image_desc *desc, struct image_layout *layout)
 {
+	return usdt_image__write_arch(fd, desc, usdt_image_arch__native(), layout);
+}
+
+int usdt_image__write_arch(int fd, const struct image_desc *desc,
+			   const struct usdt_image_arch *arch, struct image_layout *layout)
+{
 	size_t n = desc->nprobes, nsyms = 1 + 2 * n;
 	struct sec_plan pl[SEC__COUNT] = {0};
 	size_t name_off[SEC__COUNT];
@@ -382,7 +360,7 @@ int usdt_image__write(int fd, const struct image_desc *desc, struct image_layout
 	int err = 0;
 
 	pthread_once(&elf_once, elf_init);
-	if (!elf_ok)
+	if (!elf_ok || !arch)
 		return -ENOTSUP;
 
 	sym_name_off = calloc(nsyms, sizeof(*sym_name_off));
@@ -428,7 +406,7 @@ int usdt_image__write(int fd, const struct image_desc *desc, struct image_layout
 		struct usdt_meta_desc md = {desc->provider, desc->probes[i]->name, meta_args, 0};
 		ssize_t s;
 
-		if (usdt_image__arg_specs(desc->probes[i], specs, sizeof(specs)) < 0 ||
+		if (usdt_image__arg_specs(arch, desc->probes[i], specs, sizeof(specs)) < 0 ||
 		    usdt_image__meta_args(desc->probes[i], meta_args, sizeof(meta_args)) < 0) {
 			err = -ENAMETOOLONG;
 			goto out;
@@ -518,7 +496,7 @@ int usdt_image__write(int fd, const struct image_desc *desc, struct image_layout
 		strcpy(b.shstrtab + name_off[i], sec_names[i]);
 
 	for (size_t i = 0; i < n; i++)
-		probe_off = emit_stub(b.text + i * STUB_STRIDE, desc->nop);
+		probe_off = emit_stub(arch, b.text + i * STUB_STRIDE, desc->nop);
 	build_id_note(desc, b.build_id);
 
 	for (size_t i = 0; i < n; i++) {
@@ -572,7 +550,7 @@ int usdt_image__write(int fd, const struct image_desc *desc, struct image_layout
 			struct usdt_meta_desc md = {desc->provider, p->name, meta_args, pc};
 			ssize_t s;
 
-			usdt_image__arg_specs(p, specs, sizeof(specs));
+			usdt_image__arg_specs(arch, p, specs, sizeof(specs));
 			usdt_image__meta_args(p, meta_args, sizeof(meta_args));
 			s = usdt_note__encode(&nd, NULL, b.stapsdt + so, stapsdt_len - so);
 			if (s < 0 || (size_t)s > stapsdt_len - so) {
@@ -614,7 +592,7 @@ int usdt_image__write(int fd, const struct image_desc *desc, struct image_layout
 	eh.e_ident[EI_DATA] = ELFDATA2LSB;
 	eh.e_ident[EI_OSABI] = ELFOSABI_NONE;
 	eh.e_type = ET_DYN;
-	eh.e_machine = EM_X86_64;
+	eh.e_machine = arch->machine;
 	eh.e_version = EV_CURRENT;
 	eh.e_entry = 0;
 	eh.e_phoff = sizeof(Elf64_Ehdr);

@@ -17,8 +17,7 @@
 #include <usdtkit/provider.h>
 #include <usdtkit/sdt.h>
 
-/* Every stub: [1-byte nop] probe-nop ret, padded with int3 to this stride. */
-#define STUB_STRIDE 16
+#include "arch.h"
 
 typedef void (*usdt_stub_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
 			     uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
@@ -60,12 +59,16 @@ struct image_layout {
 
 /* Writes the ELF object for @desc to @fd (at offset 0). */
 int usdt_image__write(int fd, const struct image_desc *desc, struct image_layout *layout);
+/* The same for another architecture's table (tests build foreign images). */
+int usdt_image__write_arch(int fd, const struct image_desc *desc,
+			   const struct usdt_image_arch *arch, struct image_layout *layout);
 
 /* The image's 20-byte build-id: a hash of everything the image is made of. */
 void usdt_image__build_id(const struct image_desc *desc, uint8_t id[20]);
 
-/* Formats @probe's stapsdt argument specs ("-4@%edi 8@%rsi ..."). */
-int usdt_image__arg_specs(const struct usdt_probe *probe, char *buf, size_t size);
+/* Formats @probe's stapsdt argument specs ("-4@%edi 8@%rsi ...", "-4@x0 8@x1 ..."). */
+int usdt_image__arg_specs(const struct usdt_image_arch *arch, const struct usdt_probe *probe,
+			  char *buf, size_t size);
 /* Formats @probe's metadata args ("path:str size:i64"). */
 int usdt_image__meta_args(const struct usdt_probe *probe, char *buf, size_t size);
 

@@ -110,7 +110,18 @@
 #endif
 
 #ifndef USDT_ARG_CONSTRAINT
+#if defined(__aarch64__) && !defined(__clang__)
+/*
+ * aarch64 GCC: "o" admits a symbol's lo_sum address, which prints as
+ * "[x1, #:lo12:.LANCHOR0]", an assembler-local symbol no reader can
+ * resolve. "Ump" (a load/store-pair address: base register plus a small
+ * immediate, such as "[sp, 88]") never has a symbol part; other memory
+ * operands go through a register.
+ */
+#define USDT_ARG_CONSTRAINT "nUmpr"
+#else
 #define USDT_ARG_CONSTRAINT "nor"
+#endif
 #endif
 #ifndef USDT_FLOAT_MARKER
 #define USDT_FLOAT_MARKER 1

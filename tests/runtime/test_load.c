@@ -26,6 +26,56 @@
 
 #include "runtime_util.h"
 
+/*
+ * What the image must say on this architecture: the calling convention's
+ * argument locations at the stub's entry, and the stub bytes of each form.
+ */
+#if defined(__aarch64__)
+#define EXP_ARCH USDT_ARCH_AARCH64
+#define EXP_HELLO "-4@x0 8@x1"
+#define EXP_TWELVE                                                                  \
+	"-4@x0 8@x1 8@x2 -1@x3 2@x4 -8@x5 -4@x6 8@x7 8@[sp] -1@[sp, 8] 8@[sp, 16] " \
+	"8@[sp, 24]"
+#define EXP_PAIR "8@x0 8@x1"
+#define EXP_REG0 USDT_REG_A64_X0
+#define EXP_REG3 (USDT_REG_A64_X0 + 3)
+#define EXP_SP USDT_REG_A64_SP
+#define EXP_FIRST_STACK 8 /* index of the first stack argument */
+#define EXP_STACK_DISP 0 /* its offset from sp */
+#define A64_NOP_RET {0x1f, 0x20, 0x03, 0xd5, 0xc0, 0x03, 0x5f, 0xd6}, 8, 0
+static const struct {
+	int nop;
+	unsigned char bytes[12];
+	size_t len, pre;
+} forms[] = {
+	/* one probe instruction whatever the choice: the nop the kernel simulates */
+	{USDT_NOP_1, A64_NOP_RET},
+	{USDT_NOP_5, A64_NOP_RET},
+	{USDT_NOP_10, A64_NOP_RET},
+};
+#else
+#define EXP_ARCH USDT_ARCH_X86_64
+#define EXP_HELLO "-4@%edi 8@%rsi"
+#define EXP_TWELVE                                                                     \
+	"-4@%edi 8@%rsi 8@%rdx -1@%cl 2@%r8w -8@%r9 -4@8(%rsp) 8@16(%rsp) 8@24(%rsp) " \
+	"-1@32(%rsp) 8@40(%rsp) 8@48(%rsp)"
+#define EXP_PAIR "8@%rdi 8@%rsi"
+#define EXP_REG0 USDT_REG_X86_DI
+#define EXP_REG3 USDT_REG_X86_CX
+#define EXP_SP USDT_REG_X86_SP
+#define EXP_FIRST_STACK 6
+#define EXP_STACK_DISP 8 /* above the return address */
+static const struct {
+	int nop;
+	unsigned char bytes[12];
+	size_t len, pre; /* pre: bytes before the probe point (the 1-byte nop) */
+} forms[] = {
+	{USDT_NOP_1, {0x90, 0xc3}, 2, 0},
+	{USDT_NOP_5, {0x0f, 0x1f, 0x44, 0x00, 0x00, 0xc3}, 6, 0},
+	{USDT_NOP_10, {0x66, 0x2e, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc3}, 11, 1},
+};
+#endif
+
 static const enum usdt_type mixed[USDT_MAX_ARGS] = {
 	USDT_TYPE_INT32,  USDT_TYPE_STRING, USDT_TYPE_DOUBLE, USDT_TYPE_INT8,
 	USDT_TYPE_UINT16, USDT_TYPE_INT64,  USDT_TYPE_INT32,  USDT_TYPE_STRING,
@@ -68,12 +118,10 @@ static void test_notes_and_segments(void **state)
 	assert_non_null(strstr(out, "Provider: loadtest"));
 	line = strstr(out, "Name: hello");
 	assert_non_null(line);
-	assert_non_null(strstr(line, "Arguments: -4@%edi 8@%rsi\n"));
+	assert_non_null(strstr(line, "Arguments: " EXP_HELLO "\n"));
 	line = strstr(out, "Name: twelve");
 	assert_non_null(line);
-	assert_non_null(strstr(line, "Arguments: -4@%edi 8@%rsi 8@%rdx -1@%cl 2@%r8w -8@%r9 "
-				     "-4@8(%rsp) 8@16(%rsp) 8@24(%rsp) -1@32(%rsp) 8@40(%rsp) "
-				     "8@48(%rsp)\n"));
+	assert_non_null(strstr(line, "Arguments: " EXP_TWELVE "\n"));
 	assert_non_null(strstr(out, "Name: none"));
 	assert_non_null(strstr(out, "usdtkit"));
 	free(out);
@@ -99,17 +147,6 @@ static void test_notes_and_segments(void **state)
 
 static void test_dlsym_and_nops(void **state)
 {
-	static const struct {
-		int nop;
-		unsigned char bytes[11];
-		size_t len;
-	} forms[] = {
-		{USDT_NOP_1, {0x90, 0xc3}, 2},
-		{USDT_NOP_5, {0x0f, 0x1f, 0x44, 0x00, 0x00, 0xc3}, 6},
-		{USDT_NOP_10,
-		 {0x66, 0x2e, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc3},
-		 11},
-	};
 	const enum usdt_type one[] = {USDT_TYPE_UINT64};
 
 	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
@@ -130,16 +167,14 @@ static void test_dlsym_and_nops(void **state)
 		pc = usdt_probe__address(b);
 		assert_non_null(pc);
 		assert_memory_equal(pc, forms[i].bytes, forms[i].len);
-		if (forms[i].nop == USDT_NOP_10)
+		if (forms[i].pre)
 			assert_int_equal(pc[-1], 0x90);
 
 		/* The stubs are real dynamic symbols of a dlopen()ed object. */
 		snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)getpid(), usdt_provider__fd(p));
 		h = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
 		assert_non_null(h);
-		assert_ptr_equal((const unsigned char *)dlsym(h, "second") +
-					 (forms[i].nop == USDT_NOP_10),
-				 pc);
+		assert_ptr_equal((const unsigned char *)dlsym(h, "second") + forms[i].pre, pc);
 		assert_non_null(dlsym(h, "noptest_first_semaphore"));
 		dlclose(h);
 		usdt_provider__free(p);
@@ -170,7 +205,11 @@ static void test_auto_nop(void **state)
 		char *out = rt_run("grep -qw arch_uprobe_optimize /proc/kallsyms", &st);
 
 		free(out);
+#if defined(__x86_64__)
 		assert_int_equal(usdt_provider__probe_nop(p), st == 0 ? USDT_NOP_5 : USDT_NOP_1);
+#else
+		assert_int_equal(usdt_provider__probe_nop(p), USDT_NOP_1);
+#endif
 	}
 	usdt_provider__free(p);
 	if (env)
@@ -305,12 +344,12 @@ static void test_notes_via_sdt_core(void **state)
 	notes = usdt_notes__open_fd(usdt_provider__fd(p), NULL);
 	assert_non_null(notes);
 	assert_int_equal(usdt_notes__count(notes), 2);
-	assert_int_equal(usdt_notes__arch(notes), USDT_ARCH_X86_64);
+	assert_int_equal(usdt_notes__arch(notes), EXP_ARCH);
 
 	n = usdt_notes__get(notes, 0);
 	assert_string_equal(n->provider, "coretest");
 	assert_string_equal(n->name, "pair");
-	assert_string_equal(n->args, "8@%rdi 8@%rsi");
+	assert_string_equal(n->args, EXP_PAIR);
 	assert_non_null(n->meta);
 	assert_string_equal(n->meta, "id:u64 f64");
 	assert_true(n->semaphore != 0);
@@ -318,7 +357,8 @@ static void test_notes_via_sdt_core(void **state)
 	assert_int_equal(n->sema_offset % 4096, 0); /* first semaphore, page aligned */
 	/* The note's pc is the stub's probe point, at the load base + pc. */
 	assert_int_equal(usdt_notes__symbol(notes, "pair", &sym), 0);
-	assert_int_equal(n->pc_addr - sym, usdt_provider__probe_nop(p) == USDT_NOP_10 ? 1 : 0);
+	assert_int_equal(n->pc_addr - sym, EXP_ARCH == USDT_ARCH_X86_64 &&
+						   usdt_provider__probe_nop(p) == USDT_NOP_10);
 	assert_true(dladdr(usdt_probe__address(a), &di));
 	assert_ptr_equal((const char *)di.dli_fbase + n->pc_addr, usdt_probe__address(a));
 
@@ -326,17 +366,17 @@ static void test_notes_via_sdt_core(void **state)
 	assert_string_equal(n->name, "twelve");
 	assert_string_equal(n->meta, "a:i32 s:str d:f64 i8 e:u16 f:i64 g:i32 h:str i:f64 j:i8 "
 				     "k:u64 l:ptr");
-	assert_int_equal(
-		usdt_arg_specs__parse(specs, USDT_MAX_ARGS, n->args, USDT_ARCH_X86_64, NULL), 12);
+	assert_int_equal(usdt_arg_specs__parse(specs, USDT_MAX_ARGS, n->args, EXP_ARCH, NULL), 12);
 	assert_int_equal(specs[0].kind, USDT_OPERAND_REG);
-	assert_int_equal(specs[0].base, USDT_REG_X86_DI);
+	assert_int_equal(specs[0].base, EXP_REG0);
 	assert_true(specs[0].is_signed);
 	assert_int_equal(specs[3].size, 1);
-	assert_int_equal(specs[3].base, USDT_REG_X86_CX);
-	assert_int_equal(specs[6].kind, USDT_OPERAND_MEM);
-	assert_int_equal(specs[6].base, USDT_REG_X86_SP);
-	assert_int_equal(specs[6].disp, 8);
-	assert_int_equal(specs[11].disp, 48);
+	assert_int_equal(specs[3].base, EXP_REG3);
+	assert_int_equal(specs[EXP_FIRST_STACK - 1].kind, USDT_OPERAND_REG);
+	assert_int_equal(specs[EXP_FIRST_STACK].kind, USDT_OPERAND_MEM);
+	assert_int_equal(specs[EXP_FIRST_STACK].base, EXP_SP);
+	assert_int_equal(specs[EXP_FIRST_STACK].disp, EXP_STACK_DISP);
+	assert_int_equal(specs[11].disp, EXP_STACK_DISP + 8 * (11 - EXP_FIRST_STACK));
 	assert_int_equal(n->sema_offset, usdt_notes__get(notes, 0)->sema_offset + 2);
 	usdt_notes__free(notes);
 	usdt_provider__free(p);
@@ -350,6 +390,15 @@ static void test_fallback_removed_at_exit(void **state)
 	ssize_t n;
 	pid_t pid;
 	struct stat sb;
+
+	if (getenv("USDTKIT_EMULATOR")) {
+		/*
+		 * Debian 12's qemu-user (7.2) hangs in a forked child: this one
+		 * case is left out under emulation, the rest of the suite runs.
+		 */
+		print_message("skipped under %s: fork()\n", getenv("USDTKIT_EMULATOR"));
+		skip();
+	}
 
 	assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
 	pid = fork();

@@ -53,7 +53,10 @@ usdtkit_fixture_exe(fx-sdt-basic NOPIE SOURCES ${_fx_src}/fx_sdt_basic.c)
 usdtkit_fixture_exe(fx-pie SOURCES ${_fx_src}/fx_pie.c)
 usdtkit_fixture_exe(fx-semaphore SOURCES ${_fx_src}/fx_semaphore.c)
 usdtkit_fixture_exe(fx-multiloc SOURCES ${_fx_src}/fx_multiloc.c)
-usdtkit_fixture_exe(fx-asm-operands SOURCES ${_fx_src}/fx_asm_operands.S)
+# x86-64 code (it also carries aarch64 spec text, as data).
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
+  usdtkit_fixture_exe(fx-asm-operands SOURCES ${_fx_src}/fx_asm_operands.S)
+endif()
 
 add_library(fixture_fx-shared SHARED ${_fx_src}/fx_shared.c ${_fx_src}/fx_shared_sema.c)
 set_target_properties(fixture_fx-shared PROPERTIES
