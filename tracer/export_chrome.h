@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Perfetto / Chrome Trace Event exporter: `trace --perfetto FILE` and
+ * `stat --latency --perfetto FILE` write the JSON Array Format of the
+ * Trace Event Format, which ui.perfetto.dev and chrome://tracing open:
+ * metadata events naming each process and thread (one track per thread),
+ * an instant event ("ph":"i", thread scope) per probe hit with its
+ * arguments, a complete event ("ph":"X") per latency pair. Timestamps
+ * are CLOCK_MONOTONIC in microseconds with three decimals (ns exact).
+ *
+ * Events are streamed: each is rendered whole into a buffer that is
+ * written with write(2) at event boundaries (at 64 KiB and on flush), so
+ * the file always ends after a complete event. close writes the closing
+ * "]"; a run killed before close leaves a file without it, which both
+ * viewers accept (the format allows the bracket to be missing for this
+ * reason).
+ */
+#ifndef USDTKIT_TRACER_EXPORT_CHROME_H
+#define USDTKIT_TRACER_EXPORT_CHROME_H
+
+#include "event.h"
+#include "span.h"
+
+struct chrome_writer;
+
+/* Creates @path (O_TRUNC, 0644) or takes @fd (>= 0, then @path is a label). */
+int chrome_writer__open(struct chrome_writer **out, const char *path, int fd);
+int chrome__event(struct chrome_writer *w, const struct event *e);
+int chrome__span(struct chrome_writer *w, const struct span *s);
+/* Writes what is buffered (whole events only). 0 or -errno. */
+int chrome__flush(struct chrome_writer *w);
+/* Writes "]" and closes (an @fd given to open is closed too). 0 or the first write error. */
+int chrome_writer__close(struct chrome_writer *w);
+
+/* ctx: a struct chrome_writer; @close is NULL (the owner closes it). */
+extern const struct event_sink_ops chrome_event_sink_ops;
+
+#endif
