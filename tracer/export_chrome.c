@@ -17,7 +17,7 @@
 #define CHROME_FLUSH_BYTES (64 * 1024)
 
 struct idset {
-	uint32_t *ids; /* id + 1; 0 empty */
+	uint64_t *ids; /* id + 1; 0 empty */
 	size_t cap, n;
 };
 
@@ -30,13 +30,13 @@ struct chrome_writer {
 };
 
 /* true if @id was added (not seen before); *err = -ENOMEM on failure */
-static bool idset_add(struct idset *s, uint32_t id, int *err)
+static bool idset_add(struct idset *s, uint64_t id, int *err)
 {
-	uint32_t *ids, key = id + 1;
+	uint64_t *ids, key = id + 1;
 	size_t i, cap, mask;
 
 	if (key == 0)
-		key = 1; /* id 0xffffffff aliases 0: harmless for naming tracks */
+		key = 1; /* id ~0 aliases 0: harmless for naming tracks */
 	if ((s->n + 1) * 2 > s->cap) {
 		cap = s->cap ? s->cap * 2 : 64;
 		ids = calloc(cap, sizeof(*ids));
@@ -47,7 +47,7 @@ static bool idset_add(struct idset *s, uint32_t id, int *err)
 		for (i = 0; i < s->cap; i++) {
 			if (!s->ids[i])
 				continue;
-			size_t j = (s->ids[i] * 2654435761u) & (cap - 1);
+			size_t j = (size_t)((s->ids[i] * 0x9e3779b97f4a7c15ull) >> 20) & (cap - 1);
 
 			while (ids[j])
 				j = (j + 1) & (cap - 1);
@@ -58,7 +58,8 @@ static bool idset_add(struct idset *s, uint32_t id, int *err)
 		s->cap = cap;
 	}
 	mask = s->cap - 1;
-	for (i = (key * 2654435761u) & mask; s->ids[i]; i = (i + 1) & mask)
+	for (i = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 20) & mask; s->ids[i];
+	     i = (i + 1) & mask)
 		if (s->ids[i] == key)
 			return false;
 	s->ids[i] = key;
@@ -142,7 +143,8 @@ static int tracks(struct chrome_writer *w, uint32_t pid, uint32_t tid, const cha
 	}
 	if (err)
 		return err;
-	if (idset_add(&w->tids, tid, &err)) {
+	/* a thread track belongs to its process: keyed by both (pids are reused) */
+	if (idset_add(&w->tids, (uint64_t)pid << 32 | tid, &err)) {
 		len = snprintf(label, sizeof(label), "%.*s (%u)",
 			       (int)(comm_len < 64 ? comm_len : 64), comm ? comm : "", tid);
 		name_meta(w, "thread_name", pid, tid, label,
