@@ -8,8 +8,9 @@
  *  - drop: no receiver, a tiny queue: the producer never waits and every
  *    record is counted as failed or dropped;
  *  - unit: URL parsing and the encoder's JSON mapping.
- * The schema group needs the .proto files (USDTKIT_OTLP_PROTO_DIR or
- * /usr/share/opentelemetry-proto) and skips (77) without them.
+ * The schema group needs the .proto files (USDTKIT_OTLP_PROTO_DIR, the copy
+ * build.sh fetches into build-deps/, or /usr/share/opentelemetry-proto)
+ * and skips (77) without them.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -314,18 +315,27 @@ int main(int argc, char **argv)
 	};
 	const char *group = argc > 1 ? argv[1] : "other";
 	struct stat sb;
-	char probe[512];
+	char probe[1024];
+	static char fetched[512];
 
 	signal(SIGPIPE, SIG_IGN);
 	if (strcmp(group, "schema"))
 		return cmocka_run_group_tests_name("otlp", other, NULL, NULL);
+	/* the environment, then what build.sh fetched, then a system copy */
 	proto_dir = getenv("USDTKIT_OTLP_PROTO_DIR");
-	if (!proto_dir || !*proto_dir)
-		proto_dir = "/usr/share/opentelemetry-proto";
+	if (!proto_dir || !*proto_dir) {
+		const char *src = getenv("USDTKIT_SOURCE_DIR");
+
+		snprintf(fetched, sizeof(fetched), "%s/build-deps/otlp-proto/package/build/protos",
+			 src ? src : ".");
+		snprintf(probe, sizeof(probe), "%s/opentelemetry/proto/logs/v1/logs.proto",
+			 fetched);
+		proto_dir = stat(probe, &sb) ? "/usr/share/opentelemetry-proto" : fetched;
+	}
 	snprintf(probe, sizeof(probe), "%s/opentelemetry/proto/logs/v1/logs.proto", proto_dir);
 	if (stat(probe, &sb)) {
 		printf("SKIP: no opentelemetry-proto schema at %s (Debian 12 packages none; "
-		       "set USDTKIT_OTLP_PROTO_DIR to a checkout of opentelemetry-proto)\n",
+		       "./build.sh fetches one with npm, or set USDTKIT_OTLP_PROTO_DIR)\n",
 		       proto_dir);
 		return 77;
 	}
