@@ -9,12 +9,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "export_chrome.h"
 #include "export_util.h"
 
 #define CHROME_FLUSH_BYTES (64 * 1024)
+#define TRAILER "\n]\n"
+
+static mode_t st_mode(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) ? 0 : st.st_mode;
+}
 
 struct idset {
 	uint64_t *ids; /* id + 1; 0 empty */
@@ -25,6 +34,8 @@ struct chrome_writer {
 	int fd;
 	int err; /* first write error: later writes are skipped */
 	bool any; /* an event was written: the next needs a comma */
+	bool seekable; /* a regular file: each flush rewrites the trailer */
+	off_t off; /* seekable: where the trailer starts */
 	struct xbuf buf;
 	struct idset pids, tids;
 };
@@ -84,6 +95,9 @@ int chrome_writer__open(struct chrome_writer **out, const char *path, int fd)
 		return err;
 	}
 	w->fd = fd;
+	/* a regular file can be kept complete; a pipe or tty is streamed */
+	w->off = lseek(fd, 0, SEEK_CUR);
+	w->seekable = w->off >= 0 && S_ISREG(st_mode(fd));
 	xbuf_str(&w->buf, "[\n");
 	*out = w;
 	return 0;
@@ -153,19 +167,55 @@ static int tracks(struct chrome_writer *w, uint32_t pid, uint32_t tid, const cha
 	return err;
 }
 
+static int pwrite_all(int fd, const char *p, size_t len, off_t off)
+{
+	ssize_t n;
+
+	while (len) {
+		n = pwrite(fd, p, len, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		off += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 int chrome__flush(struct chrome_writer *w)
 {
+	size_t len;
 	int err;
 
 	if (w->err)
 		return w->err;
 	if (w->buf.err)
 		return w->err = w->buf.err;
-	err = export_write_all(w->fd, w->buf.p, w->buf.len, 0);
+	if (!w->seekable) {
+		err = export_write_all(w->fd, w->buf.p, w->buf.len, 0);
+		xbuf_reset(&w->buf);
+		if (err)
+			w->err = err;
+		return err;
+	}
+	if (!w->buf.len)
+		return 0;
+	/*
+	 * Events, then the closing bracket, written over the previous
+	 * bracket: after every flush the file is a complete JSON array.
+	 */
+	len = w->buf.len;
+	xbuf_str(&w->buf, TRAILER);
+	if (w->buf.err)
+		return w->err = w->buf.err;
+	err = pwrite_all(w->fd, w->buf.p, w->buf.len, w->off);
 	xbuf_reset(&w->buf);
 	if (err)
-		w->err = err;
-	return err;
+		return w->err = err;
+	w->off += (off_t)len;
+	return 0;
 }
 
 static int end_event(struct chrome_writer *w)
@@ -284,8 +334,8 @@ int chrome_writer__close(struct chrome_writer *w)
 
 	if (!w)
 		return 0;
-	if (!w->err)
-		xbuf_str(&w->buf, "\n]\n");
+	if (!w->err && !w->seekable)
+		xbuf_str(&w->buf, TRAILER);
 	err = chrome__flush(w);
 	if (close(w->fd) && !err)
 		err = -errno;

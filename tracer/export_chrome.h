@@ -9,11 +9,14 @@
  * are CLOCK_MONOTONIC in microseconds with three decimals (ns exact).
  *
  * Events are streamed: each is rendered whole into a buffer that is
- * written with write(2) at event boundaries (at 64 KiB and on flush), so
- * the file always ends after a complete event. close writes the closing
- * "]"; a run killed before close leaves a file without it, which both
- * viewers accept (the format allows the bracket to be missing for this
- * reason).
+ * written at event boundaries (at 64 KiB and on every flush of the
+ * pipeline), so memory stays flat. Into a regular file every write ends
+ * with the closing "]", and the next write starts over it (pwrite at the
+ * bracket's offset): after each flush the file is a complete JSON array,
+ * so a run that is killed leaves a file every viewer opens, losing only
+ * the events not yet flushed. (Perfetto's JSON importer rejects an array
+ * without its "]" as incomplete, although the format's own text allows
+ * leaving it out.) A pipe or terminal is streamed and gets "]" on close.
  */
 #ifndef USDTKIT_TRACER_EXPORT_CHROME_H
 #define USDTKIT_TRACER_EXPORT_CHROME_H

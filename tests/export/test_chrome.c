@@ -40,6 +40,13 @@ static char *check(const char *path, bool truncated)
 	return out.p;
 }
 
+/* Flush, then validate the file as it is on disk (what a kill would leave). */
+static char *check_flushed(struct chrome_writer *w, const char *path)
+{
+	assert_int_equal(chrome_event_sink_ops.flush(w), 0);
+	return check(path, false);
+}
+
 static void write_sample(struct chrome_writer *w, int nevents)
 {
 	struct event_value v[2] = {
@@ -93,28 +100,68 @@ static void test_file(void **state)
 	remove_tree(dir);
 }
 
-/* A run killed before close: the file ends after a whole event, without "]". */
+/*
+ * A run killed before close: after each flush the file is already a
+ * complete array (no bracket to add), and a later flush extends it.
+ */
 static void test_interrupted(void **state)
 {
 	struct chrome_writer *w;
 	char dir[256], path[300];
 	char *out;
-	int fd;
 
 	(void)state;
 	assert_int_equal(make_tmpdir(dir, sizeof(dir)), 0);
 	snprintf(path, sizeof(path), "%s/trace.json", dir);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	assert_true(fd >= 0);
-	assert_int_equal(chrome_writer__open(&w, path, dup(fd)), 0);
+	assert_int_equal(chrome_writer__open(&w, path, -1), 0);
+	out = check_flushed(w, path);
+	assert_non_null(strstr(out, "M=0 i=0 X=0\n"));
+	free(out);
 	write_sample(w, 3000);
-	assert_int_equal(chrome_event_sink_ops.flush(w), 0);
-	/* simulate the kill: the descriptor goes away without close's "]" */
-	out = check(path, true);
+	out = check_flushed(w, path);
 	assert_non_null(strstr(out, "i=3000 X=3\n"));
 	free(out);
-	close(fd);
+	write_sample(w, 10);
+	out = check_flushed(w, path);
+	assert_non_null(strstr(out, "i=3010 X=6\n"));
+	free(out);
 	assert_int_equal(chrome_writer__close(w), 0);
+	out = check(path, false);
+	assert_non_null(strstr(out, "i=3010 X=6\n"));
+	free(out);
+	remove_tree(dir);
+}
+
+/* A pipe cannot be rewritten: streamed, without "]" until close. */
+static void test_pipe(void **state)
+{
+	struct chrome_writer *w;
+	char dir[256], path[300];
+	char *out;
+	int fd[2], file, i;
+	char buf[65536];
+	ssize_t n;
+
+	(void)state;
+	assert_int_equal(make_tmpdir(dir, sizeof(dir)), 0);
+	snprintf(path, sizeof(path), "%s/trace.json", dir);
+	assert_int_equal(pipe(fd), 0);
+	assert_int_equal(chrome_writer__open(&w, "pipe", fd[1]), 0);
+	write_sample(w, 20);
+	assert_int_equal(chrome__flush(w), 0);
+	file = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(file >= 0);
+	n = read(fd[0], buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_int_equal(write(file, buf, (size_t)n), n);
+	out = check(path, true); /* valid once the bracket is added */
+	assert_non_null(strstr(out, "i=20 X=3\n"));
+	free(out);
+	assert_int_equal(chrome_writer__close(w), 0);
+	for (i = 0; (n = read(fd[0], buf, sizeof(buf))) > 0 && i < 100; i++)
+		assert_int_equal(write(file, buf, (size_t)n), n);
+	close(fd[0]);
+	close(file);
 	out = check(path, false);
 	free(out);
 	remove_tree(dir);
@@ -140,6 +187,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_file),
 		cmocka_unit_test(test_interrupted),
+		cmocka_unit_test(test_pipe),
 		cmocka_unit_test(test_write_error),
 	};
 
