@@ -177,40 +177,46 @@ static void render_family(struct xbuf *b, const struct metric_family *f)
 	}
 }
 
-static double start_time_seconds(void)
+static double start_time;
+static pthread_once_t start_once = PTHREAD_ONCE_INIT;
+
+/* Read once: the server thread and textfile writers may render concurrently. */
+static void read_start_time(void)
 {
-	static double cached;
 	char buf[1024], *p;
 	unsigned long long start = 0, btime = 0;
 	long hz = sysconf(_SC_CLK_TCK);
 	FILE *f;
 	int i;
 
-	if (cached)
-		return cached;
 	f = fopen("/proc/self/stat", "re");
 	if (!f)
-		return 0;
+		return;
 	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
 	fclose(f);
 	if (!p)
-		return 0;
+		return;
 	/* field 22 (starttime); p is at the end of field 2 (comm) */
 	for (i = 2; i < 22 && p; i++)
 		p = strchr(p + 1, ' ');
 	if (!p || sscanf(p, " %llu", &start) != 1)
-		return 0;
+		return;
 	f = fopen("/proc/stat", "re");
 	if (!f)
-		return 0;
+		return;
 	while (fgets(buf, sizeof(buf), f))
 		if (sscanf(buf, "btime %llu", &btime) == 1)
 			break;
 	fclose(f);
 	if (!btime || hz <= 0)
-		return 0;
-	cached = (double)btime + (double)start / (double)hz;
-	return cached;
+		return;
+	start_time = (double)btime + (double)start / (double)hz;
+}
+
+static double start_time_seconds(void)
+{
+	pthread_once(&start_once, read_start_time);
+	return start_time;
 }
 
 static void render_one(struct xbuf *b, const char *name, const char *help, const char *type,
