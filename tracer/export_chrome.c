@@ -360,3 +360,13 @@ const struct event_sink_ops chrome_event_sink_ops = {
 	.event = sink_event,
 	.flush = sink_flush,
 };
+
+static int sink_span(void *ctx, const struct span *s)
+{
+	return chrome__span(ctx, s);
+}
+
+const struct span_sink_ops chrome_span_sink_ops = {
+	.span = sink_span,
+	.flush = sink_flush,
+};

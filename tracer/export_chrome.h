@@ -37,5 +37,6 @@ int chrome_writer__close(struct chrome_writer *w);
 
 /* ctx: a struct chrome_writer; @close is NULL (the owner closes it). */
 extern const struct event_sink_ops chrome_event_sink_ops;
+extern const struct span_sink_ops chrome_span_sink_ops;
 
 #endif

@@ -356,6 +356,15 @@ const struct event_sink_ops otlp_event_sink_ops = {
 	.event = sink_event,
 };
 
+static int sink_span(void *ctx, const struct span *s)
+{
+	return otlp__span(ctx, s);
+}
+
+const struct span_sink_ops otlp_span_sink_ops = {
+	.span = sink_span,
+};
+
 /* process.executable.path of @pid, cached (the sender thread only). */
 static const char *exe_of(struct otlp_exporter *x, uint32_t pid)
 {

@@ -67,6 +67,7 @@ int otlp_exporter__close(struct otlp_exporter *x, struct otlp_stats *st);
 
 /* ctx: a struct otlp_exporter; @close is NULL (the owner closes it). */
 extern const struct event_sink_ops otlp_event_sink_ops;
+extern const struct span_sink_ops otlp_span_sink_ops;
 
 /* Splits an http:// URL. 0, -EINVAL, -EPROTONOSUPPORT. */
 int otlp_parse_url(const char *url, char *host, size_t hsize, char *port, size_t psize, char *path,

@@ -549,8 +549,7 @@ static void *server_thread(void *arg)
 	return NULL;
 }
 
-/* Splits "HOST:PORT", "[V6]:PORT" or ":PORT" into @host (may be "") and @port. */
-static int split_addr(const char *addr, char *host, size_t hsize, char *port, size_t psize)
+int prom_split_addr(const char *addr, char *host, size_t hsize, char *port, size_t psize)
 {
 	const char *colon, *h = addr, *end;
 	size_t hlen, i;
@@ -570,7 +569,7 @@ static int split_addr(const char *addr, char *host, size_t hsize, char *port, si
 		if (memchr(addr, ':', hlen))
 			return -EINVAL; /* a bare IPv6 address needs brackets */
 	}
-	if (hlen >= hsize || !colon[1] || strlen(colon + 1) >= psize)
+	if (hlen >= hsize || !colon[1] || strlen(colon + 1) > 5 || strlen(colon + 1) >= psize)
 		return -EINVAL;
 	for (i = 1; colon[i]; i++)
 		if (colon[i] < '0' || colon[i] > '9')
@@ -593,7 +592,7 @@ static int listen_on(const char *addr, int *port)
 	char host[256], pstr[8];
 	int fd = -1, err, one = 1, zero = 0, pass;
 
-	err = split_addr(addr, host, sizeof(host), pstr, sizeof(pstr));
+	err = prom_split_addr(addr, host, sizeof(host), pstr, sizeof(pstr));
 	if (err)
 		return err;
 	if (getaddrinfo(host[0] ? host : NULL, pstr, &hints, &res))

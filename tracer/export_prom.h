@@ -48,6 +48,12 @@ long http_parse_request(const char *buf, size_t len, struct http_request *req);
 /* The status the exporter answers @req with: 200, 404 or 405. */
 int prom_http_status(const struct http_request *req);
 
+/*
+ * Splits "HOST:PORT", "[V6]:PORT" or ":PORT" into @host ("" for every
+ * interface) and @port (decimal, 0..65535). 0 or -EINVAL.
+ */
+int prom_split_addr(const char *addr, char *host, size_t hsize, char *port, size_t psize);
+
 struct prom_server_opts {
 	size_t max_request; /* bytes of request head; default 8192 */
 	unsigned int read_timeout_ms; /* to receive the head; default 2000 */

@@ -26,4 +26,13 @@ struct span {
 	const struct event_value *attrs;
 };
 
+/*
+ * A span sink, the counterpart of struct event_sink_ops for `stat
+ * --latency`: @span is called once per matched pair, from one thread.
+ */
+struct span_sink_ops {
+	int (*span)(void *ctx, const struct span *s);
+	int (*flush)(void *ctx); /* may be NULL */
+};
+
 #endif

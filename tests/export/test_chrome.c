@@ -73,7 +73,7 @@ static void write_sample(struct chrome_writer *w, int nevents)
 	s.end_ns = 1510;
 	assert_int_equal(chrome__span(w, &s), 0);
 	s.end_ns = 2011;
-	assert_int_equal(chrome__span(w, &s), 0);
+	assert_int_equal(chrome_span_sink_ops.span(w, &s), 0);
 	s.end_ns = 1000010;
 	s.tid = 1003;
 	assert_int_equal(chrome__span(w, &s), 0);

@@ -374,6 +374,7 @@ static void test_bind_forms(void **state)
 	assert_int_equal(prom_server__start(&s, "::1:80", r, NULL), -EINVAL);
 	assert_int_equal(prom_server__start(&s, "127.0.0.1:99999", r, NULL), -EINVAL);
 	assert_int_equal(prom_server__start(&s, "127.0.0.1:8x", r, NULL), -EINVAL);
+	assert_int_equal(prom_server__start(&s, "127.0.0.1:009464", r, NULL), -EINVAL);
 	metrics_registry__free(r);
 }
 

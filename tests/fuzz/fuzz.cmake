@@ -48,3 +48,12 @@ if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/fuzz_http.c)
   find_package(Threads REQUIRED)
   target_link_libraries(fuzz_http PRIVATE Threads::Threads m)
 endif()
+if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/fuzz_export_addr.c)
+  usdtkit_add_fuzzer(export_addr ${CMAKE_CURRENT_LIST_DIR}/fuzz_export_addr.c)
+  target_sources(fuzz_export_addr PRIVATE ${CMAKE_SOURCE_DIR}/tracer/export_prom.c
+                 ${CMAKE_SOURCE_DIR}/tracer/export_otlp.c ${CMAKE_SOURCE_DIR}/tracer/export_util.c
+                 ${CMAKE_SOURCE_DIR}/tracer/metrics.c)
+  target_include_directories(fuzz_export_addr PRIVATE ${CMAKE_SOURCE_DIR}/tracer
+                             ${USDTKIT_INCLUDE_DIR})
+  target_link_libraries(fuzz_export_addr PRIVATE Threads::Threads m)
+endif()
