@@ -14,6 +14,13 @@ REPEAT=${REPEAT:-3}
 TMP=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$TMP"' EXIT
 [[ $(id -u) -eq 0 ]] || { echo "run_e2e.sh: needs root (BPF)" >&2; exit 1; }
+for opt in "stat --prometheus" "trace --otlp" "trace --perfetto"; do
+	# shellcheck disable=SC2086
+	"$USDTKIT" ${opt%% *} --help 2>&1 | grep -q -- "${opt#* }" || {
+		echo "run_e2e.sh: this usdtkit has no '$opt' yet (the CLI wiring of issue 15)" >&2
+		exit 1
+	}
+done
 
 wait_for() {
 	for _ in $(seq 600); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
@@ -41,7 +48,14 @@ class H(http.server.BaseHTTPRequestHandler):
         self.send_response(200); self.send_header("Content-Length", "2"); self.end_headers(); self.wfile.write(b"{}")
 http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()' "$RPORT" &
 PPORT=$(free_port)
-(while sleep 1; do curl -s "http://127.0.0.1:$PPORT/metrics" >/dev/null || true; done) &
+python3 -c '
+import sys, time, urllib.request
+while True:
+    time.sleep(1)
+    try:
+        urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=2).read()
+    except OSError:
+        pass' "$PPORT" &
 
 P="$LOOP:bench:fire"
 for i in $(seq "$REPEAT"); do
