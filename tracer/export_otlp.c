@@ -162,15 +162,15 @@ static void kv_int(struct xbuf *b, bool *first, const char *key, int64_t v)
 /* Arguments as usdt.arg.NAME, typed: int64 as intValue, doubles, strings. */
 static void kv_value(struct xbuf *b, bool *first, const struct event_value *v)
 {
-	char key[128];
-	int n;
-
 	if (v->kind == EVENT_VAL_FAULT)
 		return; /* unreadable: no attribute rather than a made-up value */
-	n = snprintf(key, sizeof(key), "usdt.arg.%s", v->name ? v->name : "");
-	if (n < 0)
-		return;
-	kv_begin(b, first, key, (size_t)n < sizeof(key) ? (size_t)n : sizeof(key) - 1);
+	if (!*first)
+		xbuf_ch(b, ',');
+	*first = false;
+	xbuf_str(b, "{\"key\":\"usdt.arg.");
+	if (v->name)
+		xbuf_json_chars(b, v->name, strlen(v->name));
+	xbuf_str(b, "\",\"value\":");
 	switch (v->kind) {
 	case EVENT_VAL_INT:
 		xbuf_str(b, "{\"intValue\":\"");
