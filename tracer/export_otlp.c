@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -444,12 +445,57 @@ static size_t build_body(struct otlp_exporter *x, struct rec **recs, size_t n, e
 	return count;
 }
 
+/* The value of header @name (lower case) in @head, or NULL. */
+static const char *header_value(const char *head, const char *end, const char *name)
+{
+	size_t n = strlen(name);
+	const char *line;
+
+	for (line = strstr(head, "\r\n"); line && line + 2 < end; line = strstr(line + 2, "\r\n")) {
+		if (!strncasecmp(line + 2, name, n) && line[2 + n] == ':')
+			return line + 3 + n;
+	}
+	return NULL;
+}
+
+static bool response_complete(const char *resp, size_t len)
+{
+	const char *body = strstr(resp, "\r\n\r\n"), *cl;
+	unsigned long long want;
+
+	if (!body)
+		return false;
+	body += 4;
+	cl = header_value(resp, body, "content-length");
+	if (!cl || sscanf(cl, " %llu", &want) != 1)
+		return false; /* read until the peer closes */
+	return (size_t)(resp + len - body) >= want;
+}
+
+/*
+ * Records a 2xx response still refused: OTLP's partial success,
+ * {"partialSuccess":{"rejectedLogRecords":"N"}} (int64: a string or a number).
+ */
+static uint64_t rejected(const char *resp, enum rec_kind kind)
+{
+	const char *key = kind == REC_LOG ? "\"rejectedLogRecords\"" : "\"rejectedSpans\"";
+	const char *body = strstr(resp, "\r\n\r\n"), *p;
+
+	p = body ? strstr(body, key) : NULL;
+	if (!p)
+		return 0;
+	p += strlen(key);
+	while (*p == ' ' || *p == ':' || *p == '"' || *p == '\t')
+		p++;
+	return strtoull(p, NULL, 10);
+}
+
 /* One POST: the HTTP status, or a negative errno for connection failures. */
 static int post(struct otlp_exporter *x, const char *path, const struct xbuf *body)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
 	struct addrinfo *res = NULL, *ai;
-	char hdr[1024], *eol;
+	char hdr[1024];
 	uint64_t deadline;
 	int fd = -1, err, n, status = -EPROTO, soerr;
 	socklen_t sl = sizeof(soerr);
@@ -517,8 +563,8 @@ static int post(struct otlp_exporter *x, const char *path, const struct xbuf *bo
 		}
 		x->resp.len += (size_t)got;
 		x->resp.p[x->resp.len] = '\0';
-		eol = strstr(x->resp.p, "\r\n");
-		if (eol || got == 0 || x->resp.len > 65536)
+		/* until the peer closes, or the body its Content-Length announced arrived */
+		if (got == 0 || x->resp.len > 65536 || response_complete(x->resp.p, x->resp.len))
 			break;
 	}
 	if (sscanf(x->resp.p, "HTTP/1.%*d %d", &status) != 1 || status < 100 || status > 999)
@@ -534,8 +580,12 @@ static bool retryable(int status)
 	return status < 0 || status == 429 || status == 502 || status == 503 || status == 504;
 }
 
-/* Sends one body with retries; called without the lock. true if delivered. */
-static bool deliver(struct otlp_exporter *x, const char *path)
+/*
+ * Sends one body with retries; called without the lock. true if
+ * delivered; *@refused gets the records a partial success rejected.
+ */
+static bool deliver(struct otlp_exporter *x, const char *path, enum rec_kind kind,
+		    uint64_t *refused)
 {
 	unsigned int attempt, delay = x->o.backoff_ms;
 	struct timespec ts;
@@ -548,6 +598,7 @@ static bool deliver(struct otlp_exporter *x, const char *path)
 		x->st.requests++;
 		if (status >= 200 && status < 300) {
 			pthread_mutex_unlock(&x->lock);
+			*refused = rejected(x->resp.p, kind);
 			return true;
 		}
 		if (!retryable(status) || attempt >= x->o.max_retries ||
@@ -572,20 +623,26 @@ static bool deliver(struct otlp_exporter *x, const char *path)
 static void send_batch(struct otlp_exporter *x, struct rec **recs, size_t n)
 {
 	static const enum rec_kind kinds[] = {REC_LOG, REC_SPAN};
-	size_t count, k;
+	uint64_t count, refused, sent;
+	size_t k;
 	bool ok;
 
 	for (k = 0; k < 2; k++) {
 		count = build_body(x, recs, n, kinds[k]);
 		if (!count && !x->body.err)
 			continue;
-		ok = !x->body.err &&
-		     deliver(x, kinds[k] == REC_LOG ? x->logs_path : x->traces_path);
+		refused = 0;
+		ok = !x->body.err && deliver(x, kinds[k] == REC_LOG ? x->logs_path : x->traces_path,
+					     kinds[k], &refused);
+		sent = ok ? count - (refused < count ? refused : count) : 0;
 		pthread_mutex_lock(&x->lock);
-		if (kinds[k] == REC_LOG)
-			*(ok ? &x->st.logs_sent : &x->st.logs_failed) += count;
-		else
-			*(ok ? &x->st.spans_sent : &x->st.spans_failed) += count;
+		if (kinds[k] == REC_LOG) {
+			x->st.logs_sent += sent;
+			x->st.logs_failed += count - sent;
+		} else {
+			x->st.spans_sent += sent;
+			x->st.spans_failed += count - sent;
+		}
 		pthread_mutex_unlock(&x->lock);
 	}
 }

@@ -89,6 +89,8 @@ def main():
     ap.add_argument("--proto-dir")
     ap.add_argument("--fail-first", type=int, default=0)
     ap.add_argument("--max-seconds", type=float, default=30)
+    ap.add_argument("--reject", type=int, default=0,
+                    help="answer 200 with a partial success rejecting this many records")
     a = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="otlp-schema-")
@@ -133,6 +135,11 @@ def main():
             out.write("request %s 200 records=%d\n" % (self.path, len(lines)))
             for line in lines:
                 out.write(line + "\n")
+            if a.reject:
+                key = "rejectedLogRecords" if self.path.endswith("/v1/logs") else "rejectedSpans"
+                body = json.dumps({"partialSuccess": {key: str(a.reject),
+                                                      "errorMessage": "test"}})
+                return self.reply(200, body.encode())
             self.reply(200)
 
     srv = http.server.HTTPServer(("127.0.0.1", 0), Handler)

@@ -37,9 +37,9 @@ struct receiver {
 	pid_t pid;
 };
 
-static void receiver_start(struct receiver *rc, const char *protos, int fail_first)
+static void receiver_start(struct receiver *rc, const char *protos, int fail_first, int reject)
 {
-	char script[512], ff[16];
+	char script[512], ff[16], rj[16];
 	const char *src = getenv("USDTKIT_SOURCE_DIR");
 	int i;
 	FILE *f;
@@ -52,6 +52,7 @@ static void receiver_start(struct receiver *rc, const char *protos, int fail_fir
 	snprintf(rc->out, sizeof(rc->out), "%s/records.txt", rc->dir);
 	snprintf(rc->log, sizeof(rc->log), "%s/receiver.log", rc->dir);
 	snprintf(ff, sizeof(ff), "%d", fail_first);
+	snprintf(rj, sizeof(rj), "%d", reject);
 	{
 		/* Debian's interpreter: python3-protobuf is installed for it */
 		char *argv[] = {"/usr/bin/python3",
@@ -64,6 +65,8 @@ static void receiver_start(struct receiver *rc, const char *protos, int fail_fir
 				ff,
 				"--max-seconds",
 				"60",
+				"--reject",
+				rj,
 				protos ? "--proto-dir" : NULL,
 				(char *)protos,
 				NULL};
@@ -155,7 +158,7 @@ static void test_schema(void **state)
 	int n;
 
 	(void)state;
-	receiver_start(&rc, proto_dir, 0);
+	receiver_start(&rc, proto_dir, 0, 0);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/base/", rc.port);
 	o.url = url;
 	assert_int_equal(otlp_exporter__new(&x, &o), 0);
@@ -223,7 +226,7 @@ static void test_retry(void **state)
 	char url[128], *out;
 
 	(void)state;
-	receiver_start(&rc, NULL, 2);
+	receiver_start(&rc, NULL, 2, 0);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", rc.port);
 	o.url = url;
 	assert_int_equal(otlp_exporter__new(&x, &o), 0);
@@ -238,6 +241,33 @@ static void test_retry(void **state)
 	assert_non_null(strstr(out, "request /v1/logs 503\nrequest /v1/logs 503\n"
 				    "request /v1/logs 200 records=1\n"));
 	free(out);
+	receiver_stop(&rc);
+}
+
+/* A 200 whose partialSuccess rejects records: they count as failed. */
+static void test_partial(void **state)
+{
+	struct otlp_opts o = {.batch_timeout_ms = 20};
+	struct otlp_exporter *x;
+	struct otlp_stats st;
+	struct receiver rc;
+	struct event e;
+	char url[128];
+	int i;
+
+	(void)state;
+	receiver_start(&rc, NULL, 0, 2);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", rc.port);
+	o.url = url;
+	assert_int_equal(otlp_exporter__new(&x, &o), 0);
+	fill_event(&e, (uint32_t)getpid(), 1);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(otlp__log(x, &e), 0);
+	assert_int_equal(otlp__flush(x, 20000), 0);
+	assert_int_equal(otlp_exporter__close(x, &st), -EIO);
+	assert_int_equal(st.logs_sent, 3);
+	assert_int_equal(st.logs_failed, 2);
+	assert_int_equal(st.requests, 1);
 	receiver_stop(&rc);
 }
 
@@ -311,6 +341,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest other[] = {
 		cmocka_unit_test(test_unit),
 		cmocka_unit_test(test_retry),
+		cmocka_unit_test(test_partial),
 		cmocka_unit_test(test_drop),
 	};
 	const char *group = argc > 1 ? argv[1] : "other";
