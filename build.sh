@@ -17,6 +17,7 @@ PACKAGES=(
 	libelf-dev zlib1g-dev libbpf-dev bpftool libffi-dev libcmocka-dev systemtap-sdt-dev
 	binutils gdb valgrind bpftrace bpfcc-tools linux-perf
 	python3 python3-pytest python3-pip python3-venv python3-dev
+	prometheus protobuf-compiler python3-protobuf
 )
 
 # The aarch64 cross stage: Debian's cross toolchain, qemu-user, gdb-multiarch
@@ -73,6 +74,28 @@ install_cross() {
 		"${missing[@]}" >/dev/null || return 1
 }
 
+# The OTLP exporter's schema test decodes with opentelemetry-proto's .proto
+# files, which Debian 12 does not package. This npm package (Apache-2.0)
+# ships them (OTLP 0.18); npm verifies its integrity. Without npm or the
+# registry the test skips and says why.
+OTLP_PROTO_PKG=@opentelemetry/otlp-grpc-exporter-base@0.35.1
+OTLP_PROTO_DIR="$ROOT/build-deps/otlp-proto"
+
+fetch_otlp_proto() {
+	[[ -f $OTLP_PROTO_DIR/package/build/protos/opentelemetry/proto/logs/v1/logs.proto ]] && return 0
+	command -v npm >/dev/null || { log "npm not found: the OTLP schema test will skip"; return 0; }
+	log "fetching the OTLP .proto files ($OTLP_PROTO_PKG)"
+	local tmp
+	tmp=$(mktemp -d)
+	if (cd "$tmp" && npm pack --silent "$OTLP_PROTO_PKG" >/dev/null 2>&1); then
+		rm -rf "$OTLP_PROTO_DIR" && mkdir -p "$OTLP_PROTO_DIR"
+		tar xzf "$tmp"/*.tgz -C "$OTLP_PROTO_DIR"
+	else
+		log "could not fetch $OTLP_PROTO_PKG: the OTLP schema test will skip"
+	fi
+	rm -rf "$tmp"
+}
+
 # configure DIR [cmake args...]
 configure() {
 	local dir=$1
@@ -93,6 +116,7 @@ build() {
 
 cmd_build() {
 	install_packages
+	fetch_otlp_proto
 	configure "$BUILD"
 	build "$BUILD"
 }
@@ -110,6 +134,7 @@ cmd_unit() {
 
 cmd_sanitize() {
 	install_packages
+	fetch_otlp_proto
 	log "test suite under ASan+UBSan (build-sanitize/)"
 	configure "$ROOT/build-sanitize" -DUSDTKIT_SANITIZE=ON
 	build "$ROOT/build-sanitize"

@@ -38,3 +38,22 @@ endif()
 if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/fuzz_meta.c)
   usdtkit_add_fuzzer(meta ${CMAKE_CURRENT_LIST_DIR}/fuzz_meta.c)
 endif()
+# The HTTP request parser of the Prometheus endpoint: built from its source
+# so it is fuzzed in builds without the tracer too.
+if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/fuzz_http.c)
+  usdtkit_add_fuzzer(http ${CMAKE_CURRENT_LIST_DIR}/fuzz_http.c)
+  target_sources(fuzz_http PRIVATE ${CMAKE_SOURCE_DIR}/tracer/export_prom.c
+                 ${CMAKE_SOURCE_DIR}/tracer/export_util.c ${CMAKE_SOURCE_DIR}/tracer/metrics.c)
+  target_include_directories(fuzz_http PRIVATE ${CMAKE_SOURCE_DIR}/tracer ${USDTKIT_INCLUDE_DIR})
+  find_package(Threads REQUIRED)
+  target_link_libraries(fuzz_http PRIVATE Threads::Threads m)
+endif()
+if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/fuzz_export_addr.c)
+  usdtkit_add_fuzzer(export_addr ${CMAKE_CURRENT_LIST_DIR}/fuzz_export_addr.c)
+  target_sources(fuzz_export_addr PRIVATE ${CMAKE_SOURCE_DIR}/tracer/export_prom.c
+                 ${CMAKE_SOURCE_DIR}/tracer/export_otlp.c ${CMAKE_SOURCE_DIR}/tracer/export_util.c
+                 ${CMAKE_SOURCE_DIR}/tracer/metrics.c)
+  target_include_directories(fuzz_export_addr PRIVATE ${CMAKE_SOURCE_DIR}/tracer
+                             ${USDTKIT_INCLUDE_DIR})
+  target_link_libraries(fuzz_export_addr PRIVATE Threads::Threads m)
+endif()
