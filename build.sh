@@ -17,6 +17,7 @@ PACKAGES=(
 	libelf-dev zlib1g-dev libbpf-dev bpftool libffi-dev libcmocka-dev systemtap-sdt-dev
 	binutils gdb valgrind bpftrace bpfcc-tools
 	python3 python3-pytest python3-pip python3-venv python3-dev
+	python3.11 ruby3.1 php8.2-cli openjdk-17-jdk-headless
 )
 
 log() { printf '==> %s\n' "$*" >&2; }

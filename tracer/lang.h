@@ -13,6 +13,8 @@
  *    DISPATCH macro). The tools therefore also attach python:line.
  *  - Ruby 3.1 fires method probes from its trace instructions, which
  *    exist only while some TracePoint for call/return events is enabled.
+ *    Its cmethod__* probes are not used: with them attached, ruby 3.1.2
+ *    crashed (SEGV at rubygems/errors.rb:177) in 2 of 4 runs of a script.
  *  - PHP 8.2 calls its probes only with USE_ZEND_DTRACE=1 in the
  *    environment (set for -c).
  *  - OpenJDK 17 fires method and allocation probes only with

@@ -28,8 +28,7 @@ static const struct lang_probe python_probes[] = {
 static const struct lang_probe ruby_probes[] = {
 	{"ruby:method__entry", LANG_EV_ENTRY, METHODS, "ruby:method__entry" RB_METHOD},
 	{"ruby:method__return", LANG_EV_RETURN, METHODS, "ruby:method__return" RB_METHOD},
-	{"ruby:cmethod__entry", LANG_EV_ENTRY, METHODS, "ruby:cmethod__entry" RB_METHOD},
-	{"ruby:cmethod__return", LANG_EV_RETURN, METHODS, "ruby:cmethod__return" RB_METHOD},
+	/* cmethod__entry/return left out: see lang.h */
 	{"ruby:gc__mark__begin", LANG_EV_GC_BEGIN, LANG_TOOL_GC, NULL},
 	{"ruby:gc__mark__end", LANG_EV_GC_END, LANG_TOOL_GC, NULL},
 	{"ruby:gc__sweep__begin", LANG_EV_GC_BEGIN, LANG_TOOL_GC, NULL},

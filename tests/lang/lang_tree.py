@@ -4,8 +4,9 @@
 #   tree: <module> -> top -> mid(3) -> leaf x3, mid(2) -> leaf x2
 #   calls: leaf 5 + 100 * N (N from argv[1], default 0)
 #   gc: 3 gc.collect() (generation 2), then prints the collections per
-#   generation the interpreter counted (forced or not)
+#   generation the interpreter counted (forced or not), and exits at once
 import gc
+import os
 import sys
 
 
@@ -33,4 +34,8 @@ top()
 burst(100 * int(sys.argv[1]) if len(sys.argv) > 1 else 0)
 for _ in range(3):
     gc.collect()
-print("gc_counts=" + ",".join(str(g["collections"]) for g in gc.get_stats()))
+st = gc.get_stats()
+print("gc_counts=%d,%d,%d" % (st[0]["collections"], st[1]["collections"], st[2]["collections"]))
+# no interpreter shutdown: its own collections would not be in the counts
+sys.stdout.flush()
+os._exit(0)
