@@ -551,7 +551,7 @@ static void usage(const struct tool *t, FILE *f)
 		"  ruby    method probes fire only while a TracePoint for call/return is\n"
 		"          enabled in the process. -c enables an empty one (RUBYOPT=-r...);\n"
 		"          with -p the program must run e.g.\n"
-		"          TracePoint.new(:call, :return, :c_call, :c_return) {}.enable\n"
+		"          TracePoint.new(:call, :return) {}.enable\n"
 		"          gc and object probes need nothing.\n"
 		"  php     USE_ZEND_DTRACE=1 in its environment (set by -c; with -p the\n"
 		"          process must have been started with it).\n"
@@ -621,7 +621,7 @@ static int attach_new(void *ctx)
  */
 static int ruby_enable_tracepoint(struct lang_cmd *c, char *dir, size_t size)
 {
-	static const char body[] = "TracePoint.new(:call, :return, :c_call, :c_return) {}.enable\n";
+	static const char body[] = "TracePoint.new(:call, :return) {}.enable\n";
 	const char *tmp = getenv("TMPDIR"), *old = getenv("RUBYOPT");
 	char file[PATH_MAX], *opt = NULL;
 	int fd, err = 0;

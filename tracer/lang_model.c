@@ -64,7 +64,7 @@ static const struct lang_runtime runtimes[LANG__MAX] = {
 	[LANG_PYTHON] = {"python", python_probes, ARR(python_probes), NULL, NULL, NULL},
 	[LANG_RUBY] = {"ruby", ruby_probes, ARR(ruby_probes), NULL,
 		       "an enabled TracePoint for call/return events, e.g. "
-		       "TracePoint.new(:call, :return, :c_call, :c_return) {}.enable",
+		       "TracePoint.new(:call, :return) {}.enable",
 		       NULL},
 	[LANG_PHP] = {"php", php_probes, ARR(php_probes), "USE_ZEND_DTRACE=1",
 		      "USE_ZEND_DTRACE=1 in its environment", NULL},
