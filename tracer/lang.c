@@ -62,6 +62,13 @@ struct lang_cmd {
 	/* gc */
 	uint64_t gc_begin[2]; /* per kind: ruby mark/sweep, else [0] */
 	uint64_t gc_count, gc_total_ns, gc_max_ns;
+	/* top: this interval's counts; threads seen alive */
+	double interval;
+	uint64_t next_ns, last_ns;
+	uint64_t n_calls, n_gc, n_objects;
+	int64_t threads;
+	bool tty;
+	pid_t pid; /* the target, kept after it exits */
 	int err;
 };
 
@@ -474,6 +481,86 @@ static int threads_event(struct lang_cmd *c, const struct lang_probe *p, const s
 	return 0;
 }
 
+/* --- top ----------------------------------------------------------------- */
+
+static int top_event(struct lang_cmd *c, const struct lang_probe *p, const struct event *e)
+{
+	(void)e;
+	switch (p->ev) {
+	case LANG_EV_ENTRY:
+		c->n_calls++;
+		break;
+	case LANG_EV_GC_END:
+		/* ruby: a collection is its mark phase */
+		if (c->lang != LANG_RUBY || !strstr(p->probe, "sweep"))
+			c->n_gc++;
+		break;
+	case LANG_EV_ALLOC:
+		c->n_objects++;
+		break;
+	case LANG_EV_THREAD_START:
+		c->threads++;
+		break;
+	case LANG_EV_THREAD_STOP:
+		c->threads--;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static void top_print(struct lang_cmd *c, uint64_t now)
+{
+	double sec = (now - c->last_ns) / 1e9;
+	FILE *f = c->s.out.f;
+
+	if (sec <= 0)
+		return;
+	if (c->json) {
+		json__object_begin(&c->jw);
+		json__kv_string(&c->jw, "type", "top");
+		json__kv_string(&c->jw, "lang", c->rt->name);
+		json__kv_int(&c->jw, "pid", c->pid);
+		json__key(&c->jw, "elapsed");
+		json__double(&c->jw, session__elapsed(&c->s));
+		json__key(&c->jw, "calls_per_s");
+		json__double(&c->jw, c->n_calls / sec);
+		json__key(&c->jw, "gc_per_s");
+		json__double(&c->jw, c->n_gc / sec);
+		json__key(&c->jw, "objects_per_s");
+		json__double(&c->jw, c->n_objects / sec);
+		json__kv_int(&c->jw, "threads_started", c->threads);
+		json__kv_uint(&c->jw, "calls", c->n_calls);
+		json__kv_uint(&c->jw, "gc", c->n_gc);
+		json__kv_uint(&c->jw, "objects", c->n_objects);
+		json_tail(c);
+	} else {
+		if (c->tty)
+			fputs("\033[H\033[2J", f);
+		if (c->tty || !c->s.out.written)
+			fprintf(f, "%-10s %-7s %-7s %12s %10s %12s %8s\n", "ELAPSED", "PID", "LANG",
+				"CALLS/s", "GC/s", "OBJECTS/s", "THREADS");
+		fprintf(f, "%-10.1f %-7d %-7s %12.0f %10.1f %12.0f %8" PRId64 "\n",
+			session__elapsed(&c->s), (int)c->pid, c->rt->name, c->n_calls / sec,
+			c->n_gc / sec, c->n_objects / sec, c->threads);
+		output__record(&c->s.out);
+	}
+	output__flush(&c->s.out);
+	c->n_calls = c->n_gc = c->n_objects = 0;
+	c->last_ns = now;
+}
+
+/* The last, partial interval: what happened since the previous line. */
+static void top_finish(struct lang_cmd *c)
+{
+	uint64_t now = cli__now_ns(CLOCK_MONOTONIC);
+
+	if (!c->last_ns)
+		c->last_ns = now - 1;
+	top_print(c, now);
+}
+
 static const struct tool tools[] = {
 	{"flow", "usdtkit flow", LANG_TOOL_FLOW, "method entry/return per thread, by call depth",
 	 flow_event, NULL},
@@ -485,6 +572,8 @@ static const struct tool tools[] = {
 	 objects_finish},
 	{"threads", "usdtkit threads", LANG_TOOL_THREADS, "thread start/stop with names",
 	 threads_event, NULL},
+	{"top", "usdtkit top", 0x1f, "calls/s, gc/s, objects/s and threads, every interval",
+	 top_event, top_finish},
 };
 
 /* --- the sink ------------------------------------------------------------ */
@@ -537,6 +626,8 @@ static void usage(const struct tool *t, FILE *f)
 		"  -L, --latency          calls: total, average and maximum time per method\n"
 		"      --hist             calls -L: a log2 histogram of each method's latency\n"
 		"  -t, --top N            calls, objects: the first N only\n"
+		"  -i, --interval SEC     top: print every SEC seconds (default 1); a live\n"
+		"                         screen on a terminal, one line per interval otherwise\n"
 		"  -j, --json             JSON lines\n"
 		"  -o, --output FILE      write to FILE instead of stdout\n"
 		"  -d, --duration SEC     stop after SEC seconds\n"
@@ -603,14 +694,36 @@ out:
 	return id;
 }
 
+struct loop_ctx {
+	struct lang_cmd *c;
+	struct trace_records *tr;
+};
+
 static int step(void *ctx, int timeout_ms)
 {
-	return trace_records__poll(ctx, timeout_ms);
+	struct loop_ctx *l = ctx;
+	struct lang_cmd *c = l->c;
+	int ret = trace_records__poll(l->tr, timeout_ms);
+	uint64_t now;
+
+	if (ret || c->tool->event != top_event)
+		return ret;
+	now = cli__now_ns(CLOCK_MONOTONIC);
+	if (!c->next_ns) {
+		c->last_ns = now;
+		c->next_ns = now + (uint64_t)(c->interval * 1e9);
+	} else if (now >= c->next_ns) {
+		top_print(c, now);
+		c->next_ns += (uint64_t)(c->interval * 1e9);
+		if (c->next_ns < now)
+			c->next_ns = now + (uint64_t)(c->interval * 1e9);
+	}
+	return 0;
 }
 
 static int attach_new(void *ctx)
 {
-	return trace_records__attach(ctx);
+	return trace_records__attach(((struct loop_ctx *)ctx)->tr);
 }
 
 /*
@@ -747,11 +860,13 @@ static int run_tool(const struct tool *t, int argc, char **argv)
 		{"latency", no_argument, NULL, 'L'},
 		{"hist", no_argument, NULL, 'H'},
 		{"top", required_argument, NULL, 't'},
+		{"interval", required_argument, NULL, 'i'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	struct trace_records_opts ro = {.str_size = STR_SIZE, .ring_mb = RING_MB};
-	struct lang_cmd c = {.tool = t, .lang = LANG_UNKNOWN};
+	struct lang_cmd c = {.tool = t, .lang = LANG_UNKNOWN, .interval = 1};
+	struct loop_ctx lc = {&c, NULL};
 	const char *probes[16];
 	char jvm[PATH_MAX], jvm_probes[16][PATH_MAX + 64];
 	bool have_jvm = false;
@@ -763,7 +878,7 @@ static int run_tool(const struct tool *t, int argc, char **argv)
 
 	session__init(&c.s, t->who);
 	optind = 1;
-	while ((o = getopt_long(argc, argv, SESSION_SHORT_OPTS "l:M:jLt:h", longopts, NULL)) !=
+	while ((o = getopt_long(argc, argv, SESSION_SHORT_OPTS "l:M:jLt:i:h", longopts, NULL)) !=
 	       -1) {
 		if (o != 'A') {
 			ret = session__parse_opt(&c.s, o, optarg);
@@ -804,6 +919,12 @@ static int run_tool(const struct tool *t, int argc, char **argv)
 		case 't':
 			if (parse_u32(t, optarg, &c.top))
 				goto out;
+			break;
+		case 'i':
+			if (cli__parse_duration(optarg, &c.interval) || c.interval < 0.01) {
+				fprintf(stderr, "%s: bad interval '%s'\n", t->who, optarg);
+				goto out;
+			}
 			break;
 		case 'h':
 			usage(t, stdout);
@@ -896,9 +1017,12 @@ static int run_tool(const struct tool *t, int argc, char **argv)
 		session__report_load_error(&c.s, err);
 		goto out;
 	}
+	lc.tr = tr;
 	if (trace_records__attach(tr) || session__begin(&c.s))
 		goto out;
-	ret = session__run(&c.s, &(struct session_loop){step, attach_new, tr, POLL_MS});
+	c.tty = isatty(fileno(c.s.out.f));
+	c.pid = session__target_pid(&c.s);
+	ret = session__run(&c.s, &(struct session_loop){step, attach_new, &lc, POLL_MS});
 	session__detach(&c.s);
 	trace_records__drain(tr);
 	if (c.err == -ENOMEM) {
@@ -943,4 +1067,9 @@ int cmd_objects(int argc, char **argv)
 int cmd_threads(int argc, char **argv)
 {
 	return run_tool(&tools[4], argc, argv);
+}
+
+int cmd_top(int argc, char **argv)
+{
+	return run_tool(&tools[5], argc, argv);
 }

@@ -136,5 +136,6 @@ int cmd_calls(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_objects(int argc, char **argv);
 int cmd_threads(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 
 #endif

@@ -27,6 +27,7 @@ static const struct command {
 	{"gc", cmd_gc, "language runtimes: garbage collections and their durations"},
 	{"objects", cmd_objects, "language runtimes: allocations per class"},
 	{"threads", cmd_threads, "language runtimes: thread start/stop with names"},
+	{"top", cmd_top, "language runtimes: calls/s, gc/s, objects/s, threads per interval"},
 };
 
 static void usage(FILE *out)

@@ -237,6 +237,31 @@ static void gc_forced(void **state)
 	free(out);
 }
 
+/* top --json: the gc counts of its intervals add up to the runtime's own */
+static void top_intervals(void **state)
+{
+	long long g0, g1, g2, sum = 0, rows = 0;
+	const char *c;
+	char *out;
+
+	(void)state;
+	out = run_tool("top", "--json", "-i", "0.05");
+	c = strstr(out, "gc_counts=");
+	assert_non_null(c);
+	assert_int_equal(sscanf(c, "gc_counts=%lld,%lld,%lld", &g0, &g1, &g2), 3);
+	for (const char *p = strstr(out, "\"type\":\"top\""); p;
+	     p = strstr(p + 1, "\"type\":\"top\"")) {
+		const char *g = strstr(p, "\"gc\":");
+
+		assert_non_null(g);
+		sum += strtoll(g + 5, NULL, 10);
+		rows++;
+	}
+	assert_true(rows >= 1);
+	assert_int_equal(sum, g0 + g1 + g2);
+	free(out);
+}
+
 static void objects_counted(void **state)
 {
 	const char *cls = !strcmp(runtime, "ruby") ? "Widget" : "LangTree$Widget";
@@ -300,6 +325,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest gc_tests[] = {cmocka_unit_test(gc_forced)};
 	const struct CMUnitTest obj_tests[] = {cmocka_unit_test(objects_counted)};
 	const struct CMUnitTest thread_tests[] = {cmocka_unit_test(threads_named)};
+	const struct CMUnitTest top_tests[] = {cmocka_unit_test(top_intervals)};
 	const char *src = getenv("USDTKIT_SOURCE_DIR"), *bin;
 	int rc;
 
@@ -337,6 +363,8 @@ int main(int argc, char **argv)
 		rc |= cmocka_run_group_tests_name("objects", obj_tests, NULL, NULL);
 	if (!strcmp(runtime, "java"))
 		rc |= cmocka_run_group_tests_name("threads", thread_tests, NULL, NULL);
+	if (!strcmp(runtime, "python"))
+		rc |= cmocka_run_group_tests_name("top", top_tests, NULL, NULL);
 	cleanup_java();
 	return rc;
 }
