@@ -947,8 +947,16 @@ static int run_tool(const struct tool *t, int argc, char **argv)
 	if (c.lang == LANG_UNKNOWN)
 		c.lang = c.s.o.cmd ? lang__detect_command(c.s.o.cmd) : detect_pid(c.s.o.pid);
 	if (c.lang == LANG_UNKNOWN) {
-		fprintf(stderr, "%s: cannot tell the runtime of the target: give -l LANG\n",
-			t->who);
+		char proc[32];
+
+		snprintf(proc, sizeof(proc), "/proc/%d", (int)c.s.o.pid);
+		if (!c.s.o.cmd && access(proc, F_OK)) {
+			fprintf(stderr, "%s: no process %d\n", t->who, (int)c.s.o.pid);
+			ret = EXIT_FAIL;
+		} else {
+			fprintf(stderr, "%s: cannot tell the runtime of the target: give -l LANG\n",
+				t->who);
+		}
 		goto out;
 	}
 	c.rt = lang__runtime(c.lang);
