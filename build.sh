@@ -18,6 +18,7 @@ PACKAGES=(
 	binutils gdb valgrind bpftrace bpfcc-tools linux-perf
 	python3 python3-pytest python3-pip python3-venv python3-dev
 	prometheus protobuf-compiler python3-protobuf
+	python3.11 ruby3.1 php8.2-cli openjdk-17-jdk-headless
 )
 
 # The aarch64 cross stage: Debian's cross toolchain, qemu-user, gdb-multiarch

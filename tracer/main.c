@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "lang.h"
 
 #ifndef USDTKIT_VERSION
 #define USDTKIT_VERSION "0.1.0"
@@ -21,6 +22,12 @@ static const struct command {
 	{"list", cmd_list, "list USDT probes in files, a process or the whole system"},
 	{"trace", cmd_trace, "attach to probes and stream decoded events"},
 	{"stat", cmd_stat, "aggregate probe hits in the kernel: counts, histograms, latency"},
+	{"flow", cmd_flow, "language runtimes: method calls by depth, with durations"},
+	{"calls", cmd_calls, "language runtimes: call counts and latency per method"},
+	{"gc", cmd_gc, "language runtimes: garbage collections and their durations"},
+	{"objects", cmd_objects, "language runtimes: allocations per class"},
+	{"threads", cmd_threads, "language runtimes: thread start/stop with names"},
+	{"top", cmd_top, "language runtimes: calls/s, gc/s, objects/s, threads per interval"},
 };
 
 static void usage(FILE *out)
