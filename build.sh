@@ -39,11 +39,12 @@ install_packages() {
 	fi
 }
 
-# configure DIR [cmake args...]
+# configure DIR [cmake args...]. Developer and CI builds treat warnings as
+# errors (USDTKIT_WERROR, off by default for distributions).
 configure() {
 	local dir=$1
 	shift
-	cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+	cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUSDTKIT_WERROR=ON "$@" >/dev/null
 }
 
 # Builds quietly: the log is kept in DIR/build.log and shown when the build fails.
