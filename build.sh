@@ -17,6 +17,7 @@ PACKAGES=(
 	libelf-dev zlib1g-dev libbpf-dev bpftool libffi-dev libcmocka-dev systemtap-sdt-dev
 	binutils gdb valgrind bpftrace bpfcc-tools
 	python3 python3-pytest python3-pip python3-venv python3-dev
+	scdoc bash-completion man-db dpkg-dev debhelper dh-python fakeroot lintian
 )
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -117,9 +118,98 @@ cmd_format() {
 	fi
 }
 
+# deb_use OUT SRC: install the packages of OUT and use them (see cmd_deb).
+deb_use() {
+	local out=$1 src=$2 tmp=$1/check
+	dpkg -i "$out"/usdtkit_*.deb "$out"/libusdtkit0_*.deb "$out"/libusdtkit-dev_*.deb \
+		"$out"/python3-usdtkit_*.deb >"$out/dpkg.log" 2>&1 ||
+		{ cat "$out/dpkg.log" >&2; return 1; }
+	mkdir -p "$tmp"
+	/usr/bin/usdtkit list "$src"/obj-*/bin/example-c-static | tee "$tmp/list" >&2
+	grep -q ' store:request_start$' "$tmp/list" ||
+		{ echo "build.sh: the installed usdtkit lists no probes in the example" >&2; return 1; }
+	man -w usdtkit-trace >/dev/null && man -w libusdtkit >/dev/null ||
+		{ echo "build.sh: man pages not installed" >&2; return 1; }
+	cat >"$tmp/pc-consumer.c" <<'C'
+#include <stdio.h>
+#include <usdtkit/provider.h>
+#include <usdtkit/sdt.h>
+int main(void)
+{
+	enum usdt_type t[] = { USDT_TYPE_UINT64 };
+	struct usdt_provider *p = usdt_provider__new("debcheck", NULL);
+	struct usdt_probe *probe = p ? usdt_provider__add_probe(p, "tick", 1, t, NULL) : NULL;
+
+	USDT(debcheck, started);
+	if (!probe || usdt_provider__load(p))
+		return 1;
+	usdt_probe__fire(probe, (uint64_t)1);
+	printf("libusdtkit-dev: loaded %s:%s\n", usdt_provider__name(p), usdt_probe__name(probe));
+	usdt_provider__free(p);
+	return 0;
+}
+C
+	# shellcheck disable=SC2046 # pkg-config's flags are words
+	cc -Wall -Werror -o "$tmp/pc-consumer" "$tmp/pc-consumer.c" $(pkg-config --cflags --libs usdtkit) &&
+		"$tmp/pc-consumer" >&2 ||
+		{ echo "build.sh: a program built against libusdtkit-dev (pkg-config) failed" >&2; return 1; }
+	cmake -S "$ROOT/tests/packaging/consumer" -B "$tmp/cmake" >/dev/null &&
+		cmake --build "$tmp/cmake" >/dev/null && "$tmp/cmake/consumer" >&2 ||
+		{ echo "build.sh: a CMake consumer of libusdtkit-dev failed" >&2; return 1; }
+	(cd "$tmp" && python3 -c 'import usdtkit; print("python3-usdtkit:", usdtkit.library_path())') >&2 ||
+		{ echo "build.sh: python3-usdtkit does not load" >&2; return 1; }
+}
+
+# The Debian packages as a distribution builds them: dpkg-buildpackage in a
+# clean clone of HEAD (committed work only) with the build dependencies of
+# debian/control installed from the archive; lintian must report no error;
+# the packages are installed with dpkg -i and used (usdtkit list of an
+# example, a C program built against libusdtkit-dev with pkg-config and
+# with CMake, the Python package), then purged again. Lean: nocheck (the
+# suite runs in the other stages). Products in build-deb/.
+cmd_deb() {
+	install_packages
+	local out=$ROOT/build-deb src rc=0
+	src=$out/src
+	log "Debian packages (build-deb/)"
+	rm -rf "$out"
+	mkdir -p "$out"
+	git clone -q "$ROOT" "$src"
+	# build dependencies not installed yet, without version constraints
+	local unmet
+	unmet=$(cd "$src" && dpkg-checkbuilddeps 2>&1 | sed -n 's/.*Unmet build dependencies: //p' |
+		sed -E 's/\([^)]*\)//g; s/\[[^]]*\]//g; s/:any//g')
+	if [[ -n $unmet ]]; then
+		log "installing build dependencies: $unmet"
+		apt-get update -qq
+		# shellcheck disable=SC2086 # one package a word
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			$unmet >/dev/null
+	fi
+	if ! (cd "$src" && DEB_BUILD_OPTIONS="nocheck parallel=$JOBS" \
+		dpkg-buildpackage -us -uc -b >"$out/build.log" 2>&1); then
+		tail -n 60 "$out/build.log" >&2
+		echo "build.sh: dpkg-buildpackage failed; full log: $out/build.log" >&2
+		return 1
+	fi
+	ls "$out"/*.deb >&2
+	log "lintian"
+	lintian --fail-on error --suppress-tags running-with-root-privileges \
+		"$out"/*.changes >"$out/lintian.log" 2>&1 || rc=$?
+	cat "$out/lintian.log" >&2
+	((rc == 0)) || { echo "build.sh: lintian reports errors" >&2; return 1; }
+
+	log "dpkg -i and use the packages"
+	deb_use "$out" "$src" || rc=$?
+	dpkg -P usdtkit libusdtkit0 libusdtkit-dev python3-usdtkit >/dev/null 2>&1 || true
+	((rc == 0)) || return 1
+	log "Debian packages built, lintian-clean (no errors), installed and used"
+}
+
 cmd_test() {
 	cmd_format
 	cmd_unit
+	cmd_deb
 	cmd_sanitize
 	cmd_tsan
 	cmd_fuzz
@@ -133,11 +223,12 @@ unit) cmd_unit ;;
 sanitize) cmd_sanitize ;;
 fuzz) cmd_fuzz ;;
 tsan) cmd_tsan ;;
+deb) cmd_deb ;;
 format) cmd_format ;;
 build) cmd_build ;;
 deps) install_packages ;;
 *)
-	echo "usage: $0 demo|test|build|deps|format|unit|sanitize|tsan|fuzz" >&2
+	echo "usage: $0 demo|test|build|deps|format|unit|sanitize|tsan|fuzz|deb" >&2
 	exit 2
 	;;
 esac
