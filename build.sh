@@ -194,7 +194,7 @@ cmd_deb() {
 	fi
 	ls "$out"/*.deb >&2
 	log "lintian"
-	lintian --fail-on error --suppress-tags running-with-root-privileges \
+	lintian --fail-on error \
 		"$out"/*.changes >"$out/lintian.log" 2>&1 || rc=$?
 	cat "$out/lintian.log" >&2
 	((rc == 0)) || { echo "build.sh: lintian reports errors" >&2; return 1; }
