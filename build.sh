@@ -130,6 +130,9 @@ deb_use() {
 		{ echo "build.sh: the installed usdtkit lists no probes in the example" >&2; return 1; }
 	man -w usdtkit-trace >/dev/null && man -w libusdtkit >/dev/null ||
 		{ echo "build.sh: man pages not installed" >&2; return 1; }
+	bash -c '. /usr/share/bash-completion/bash_completion && _completion_loader usdtkit &&
+		complete -p usdtkit' >&2 ||
+		{ echo "build.sh: bash-completion does not load the usdtkit completion" >&2; return 1; }
 	cat >"$tmp/pc-consumer.c" <<'C'
 #include <stdio.h>
 #include <usdtkit/provider.h>
@@ -156,7 +159,7 @@ C
 	cmake -S "$ROOT/tests/packaging/consumer" -B "$tmp/cmake" >/dev/null &&
 		cmake --build "$tmp/cmake" >/dev/null && "$tmp/cmake/consumer" >&2 ||
 		{ echo "build.sh: a CMake consumer of libusdtkit-dev failed" >&2; return 1; }
-	(cd "$tmp" && python3 -c 'import usdtkit; print("python3-usdtkit:", usdtkit.library_path())') >&2 ||
+	(cd "$tmp" && /usr/bin/python3 -c 'import usdtkit; print("python3-usdtkit:", usdtkit.library_path())') >&2 ||
 		{ echo "build.sh: python3-usdtkit does not load" >&2; return 1; }
 }
 

@@ -79,6 +79,8 @@ install(DIRECTORY ${CMAKE_SOURCE_DIR}/LICENSES DESTINATION ${CMAKE_INSTALL_DOCDI
 option(USDTKIT_INSTALL_PYTHON "Install the Python package" ON)
 if(USDTKIT_INSTALL_PYTHON)
   if(NOT DEFINED USDTKIT_PYTHON_SITEDIR)
+    # the system's interpreter first, as for the bindings' tests
+    find_program(USDTKIT_PYTHON3_INSTALL NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
     find_program(USDTKIT_PYTHON3_INSTALL NAMES python3)
     set(sitedir lib/python3/dist-packages)
     if(USDTKIT_PYTHON3_INSTALL)

@@ -81,5 +81,14 @@ printf '#include <usdtkit/provider.h>\nint main(void) { return usdt_provider__ne
 # shellcheck disable=SC2086 # the flags are words
 cc -Wall -Werror -o "$tmp/u" "$tmp/u.c" $flags || fail "cannot build with the DESTDIR's pkg-config flags: $flags"
 LD_LIBRARY_PATH=$root/$L "$tmp/u" || fail "the pkg-config program failed"
+if [ "$PYDIR" != - ] && command -v python3 >/dev/null; then
+	lib=$(cd "$tmp" && env -u USDTKIT_LIBRARY PYTHONPATH=$root/$P LD_LIBRARY_PATH=$root/$L python3 -c \
+		'import usdtkit, sys; usdtkit.library_path(); sys.stdout.write(usdtkit.__file__ + " " + [l.split()[-1] for l in open("/proc/self/maps") if "libusdtkit.so" in l][0])') ||
+		fail "the installed Python package does not import and load libusdtkit"
+	case $lib in
+	"$root/$P/usdtkit/__init__.py $root/$L/"*) echo "python: $lib" ;;
+	*) fail "python imported or loaded something else: $lib" ;;
+	esac
+fi
 n=$(cd "$root" && find . ! -type d | wc -l)
 echo "PASS: $n files installed where expected; usdtkit.pc relative to \${prefix}"

@@ -3,8 +3,8 @@
 # One licence, stated the same way everywhere: every tracked source file
 # (C, C++, headers, BPF, Python, JavaScript, man sources, completion) has
 # an SPDX line, and every SPDX line in the tree names the project's licence,
-# the one LICENSE states; the BPF programs' licence string is the
-# GPL-compatible "Dual MIT/GPL". Usage: spdx.sh SOURCE_DIR
+# the one LICENSE states, as does the npm and Python package metadata; the
+# BPF programs' licence string is the GPL-compatible "Dual MIT/GPL". Usage: spdx.sh SOURCE_DIR
 set -u
 SRC=${1:?usage: spdx.sh SOURCE_DIR}
 WANT="MIT OR GPL-2.0-only"
@@ -38,6 +38,14 @@ if [ -n "$missing" ]; then
 fi
 lic=$(git grep -h 'SEC("license")' -- '*.bpf.c' | sed 's/.*= *"\(.*\)".*/\1/' | sort -u)
 [ "$lic" = "Dual MIT/GPL" ] || { echo "FAIL: BPF licence strings: $lic"; status=1; }
+# package metadata (npm, Python) names the same licence
+meta=$(git grep -n -E '"license": *"|^license *=|^ *"License: ' -- '*package.json' '*pyproject.toml' \
+	'bindings/python/_backend/*.py' | grep -vF "$WANT" || true)
+if [ -n "$meta" ]; then
+	echo "FAIL: package metadata with another licence:"
+	echo "$meta"
+	status=1
+fi
 n=$(git grep -l 'SPDX-License-Identifier:' | wc -l)
 [ $status -eq 0 ] && echo "PASS: $n files, every SPDX line is $WANT"
 exit $status

@@ -13,7 +13,7 @@
 
 int main(void)
 {
-	enum usdt_type t[] = { USDT_TYPE_UINT64 };
+	enum usdt_type t[] = {USDT_TYPE_UINT64};
 	struct usdt_provider *p = usdt_provider__new("consumer", NULL);
 	struct usdt_probe *probe = p ? usdt_provider__add_probe(p, "tick", 1, t, NULL) : NULL;
 
