@@ -130,7 +130,8 @@ deb_use() {
 		{ echo "build.sh: the installed usdtkit lists no probes in the example" >&2; return 1; }
 	man -w usdtkit-trace >/dev/null && man -w libusdtkit >/dev/null ||
 		{ echo "build.sh: man pages not installed" >&2; return 1; }
-	bash -c '. /usr/share/bash-completion/bash_completion && _completion_loader usdtkit &&
+	# _completion_loader returns 124 ("retry") when it loaded a completion
+	bash -c '. /usr/share/bash-completion/bash_completion; _completion_loader usdtkit;
 		complete -p usdtkit' >&2 ||
 		{ echo "build.sh: bash-completion does not load the usdtkit completion" >&2; return 1; }
 	cat >"$tmp/pc-consumer.c" <<'C'
