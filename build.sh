@@ -170,7 +170,7 @@ C
 # the packages are installed with dpkg -i and used (usdtkit list of an
 # example, a C program built against libusdtkit-dev with pkg-config and
 # with CMake, the Python package), then purged again. Lean: nocheck (the
-# suite runs in the other stages). Products in build-deb/.
+# suite runs in the other stages), noddebs. Products in build-deb/.
 cmd_deb() {
 	install_packages
 	local out=$ROOT/build-deb src rc=0
@@ -190,7 +190,7 @@ cmd_deb() {
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 			$unmet >/dev/null
 	fi
-	if ! (cd "$src" && DEB_BUILD_OPTIONS="nocheck parallel=$JOBS" \
+	if ! (cd "$src" && DEB_BUILD_OPTIONS="nocheck noddebs parallel=$JOBS" \
 		dpkg-buildpackage -us -uc -b >"$out/build.log" 2>&1); then
 		tail -n 60 "$out/build.log" >&2
 		echo "build.sh: dpkg-buildpackage failed; full log: $out/build.log" >&2
