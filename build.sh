@@ -128,8 +128,10 @@ deb_use() {
 	/usr/bin/usdtkit list "$src"/obj-*/bin/example-c-static | tee "$tmp/list" >&2
 	grep -q ' store:request_start$' "$tmp/list" ||
 		{ echo "build.sh: the installed usdtkit lists no probes in the example" >&2; return 1; }
-	man -w usdtkit-trace >/dev/null && man -w libusdtkit >/dev/null ||
-		{ echo "build.sh: man pages not installed" >&2; return 1; }
+	# from the packages' contents: a dpkg path-exclude may drop man pages
+	dpkg-deb -c "$out"/usdtkit_*.deb | grep -q ' ./usr/share/man/man1/usdtkit-trace.1.gz$' &&
+		dpkg-deb -c "$out"/libusdtkit-dev_*.deb | grep -q ' ./usr/share/man/man3/libusdtkit.3.gz$' ||
+		{ echo "build.sh: the packages have no man pages" >&2; return 1; }
 	# _completion_loader returns 124 ("retry") when it loaded a completion
 	bash -c '. /usr/share/bash-completion/bash_completion; _completion_loader usdtkit;
 		complete -p usdtkit' >&2 ||
@@ -165,7 +167,7 @@ C
 }
 
 # The Debian packages as a distribution builds them: dpkg-buildpackage in a
-# clean clone of HEAD (committed work only) with the build dependencies of
+# clean copy of HEAD's tree (committed work only) with the build dependencies of
 # debian/control installed from the archive; lintian must report no error;
 # the packages are installed with dpkg -i and used (usdtkit list of an
 # example, a C program built against libusdtkit-dev with pkg-config and
@@ -178,7 +180,9 @@ cmd_deb() {
 	log "Debian packages (build-deb/)"
 	rm -rf "$out"
 	mkdir -p "$out"
-	git clone -q "$ROOT" "$src"
+	# HEAD's tree, like a source package (works in a shallow clone too)
+	mkdir -p "$src"
+	git -C "$ROOT" archive HEAD | tar -x -C "$src"
 	# build dependencies not installed yet, without version constraints
 	local unmet
 	unmet=$(cd "$src" && dpkg-checkbuilddeps 2>&1 | sed -n 's/.*Unmet build dependencies: //p' |
