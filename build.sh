@@ -129,8 +129,9 @@ deb_use() {
 	grep -q ' store:request_start$' "$tmp/list" ||
 		{ echo "build.sh: the installed usdtkit lists no probes in the example" >&2; return 1; }
 	# from the packages' contents: a dpkg path-exclude may drop man pages
-	dpkg-deb -c "$out"/usdtkit_*.deb | grep -q ' ./usr/share/man/man1/usdtkit-trace.1.gz$' &&
-		dpkg-deb -c "$out"/libusdtkit-dev_*.deb | grep -q ' ./usr/share/man/man3/libusdtkit.3.gz$' ||
+	{ dpkg-deb -c "$out"/usdtkit_*.deb && dpkg-deb -c "$out"/libusdtkit-dev_*.deb; } >"$tmp/contents"
+	grep -q ' ./usr/share/man/man1/usdtkit-trace.1.gz$' "$tmp/contents" &&
+		grep -q ' ./usr/share/man/man3/libusdtkit.3.gz$' "$tmp/contents" ||
 		{ echo "build.sh: the packages have no man pages" >&2; return 1; }
 	# _completion_loader returns 124 ("retry") when it loaded a completion
 	bash -c '. /usr/share/bash-completion/bash_completion; _completion_loader usdtkit;
