@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
 # The CMake package (find_package(usdtkit CONFIG)): the targets that
 # runtime/ and sdt/ install with EXPORT usdtkitTargets, a config file and a
 # version file. 0.x releases are compatible within a minor version.

@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
 # bash completion for usdtkit(1): subcommands, their options (read from the
 # command's own --help, so a new option completes without editing this
 # file), PIDs after -p, files and commands where an option takes them, and

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /* Probe pattern matching (see pattern.h): fnmatch on provider and name. */
 #include <errno.h>
 #include <fnmatch.h>

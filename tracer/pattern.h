@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Probe patterns: "PROVIDER:NAME" with shell globs on each side (fnmatch),
  * as the user types them for `list` and `trace`. A pattern without ':' is a

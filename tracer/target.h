@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * What `usdtkit trace` and `usdtkit stat` share around the argument engine:
  * the target options (-p, -c, -w, --args, -v), the -c command (forked and

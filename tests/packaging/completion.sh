@@ -1,5 +1,5 @@
 #!/bin/bash
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
 # The bash completion loads in a non-interactive bash (with and without the
 # bash-completion package's helpers) and completes a subcommand, options of
 # a subcommand read from its --help, PIDs after -p and probe names from the

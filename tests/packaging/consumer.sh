@@ -1,5 +1,5 @@
 #!/bin/sh
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
 # A CMake project outside the tree finds an installed usdtkit with
 # find_package(usdtkit CONFIG) (the build installed into a scratch prefix),
 # builds against usdtkit::usdtkit and usdtkit::sdt, runs, and has its

@@ -1,5 +1,5 @@
 #!/bin/sh
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
 # What `cmake --install` puts in a DESTDIR, as a distribution's packaging
 # would see it: every expected file at its place (CLI, library and its
 # SONAME link, headers, sdt core, pkg-config and CMake package files, man

@@ -1,5 +1,5 @@
 #!/bin/sh
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
 # --help and the man pages agree: every subcommand that `usdtkit --help`
 # lists has a page docs/man/usdtkit-CMD.1.scd whose option entries (lines
 # "*-x*, *--long* ..." or "*--long* ...") are exactly the options in the

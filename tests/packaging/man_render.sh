@@ -1,5 +1,5 @@
 #!/bin/sh
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
 # Every built man page renders with man -l without a warning from groff
 # and has the sections a page needs. Usage: man_render.sh PAGE...
 set -u

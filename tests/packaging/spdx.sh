@@ -1,5 +1,5 @@
 #!/bin/sh
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
 # One licence, stated the same way everywhere: every tracked source file
 # (C, C++, headers, BPF, Python, JavaScript, man sources, completion) has
 # an SPDX line, and every SPDX line in the tree names the project's licence,

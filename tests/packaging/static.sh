@@ -1,5 +1,5 @@
 #!/bin/sh
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
 # -DUSDTKIT_STATIC_TRACER=ON: the usdtkit command as one static file. This
 # build's own usdtkit when it was configured so, else a scratch build of the
 # command alone with the option. ldd calls it "not a dynamic executable", it

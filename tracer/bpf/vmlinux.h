@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Minimal vmlinux.h: the kernel types and UAPI constants usdtkit's BPF
  * programs use, and nothing else. It replaces the header bpftool dumps from

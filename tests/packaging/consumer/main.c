@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Consumer of an installed usdtkit: fires a compile-time probe
  * (<usdtkit/sdt.h>), loads a runtime provider (libusdtkit) and names a type
