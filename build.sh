@@ -19,6 +19,7 @@ PACKAGES=(
 	python3 python3-pytest python3-pip python3-venv python3-dev
 	prometheus protobuf-compiler python3-protobuf
 	python3.11 ruby3.1 php8.2-cli openjdk-17-jdk-headless
+	scdoc bash-completion man-db dpkg-dev debhelper dh-python fakeroot lintian
 )
 
 # The aarch64 cross stage: Debian's cross toolchain, qemu-user, gdb-multiarch
@@ -97,11 +98,12 @@ fetch_otlp_proto() {
 	rm -rf "$tmp"
 }
 
-# configure DIR [cmake args...]
+# configure DIR [cmake args...]. Developer and CI builds treat warnings as
+# errors (USDTKIT_WERROR, off by default for distributions).
 configure() {
 	local dir=$1
 	shift
-	cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+	cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUSDTKIT_WERROR=ON "$@" >/dev/null
 }
 
 # Builds quietly: the log is kept in DIR/build.log and shown when the build fails.
@@ -194,9 +196,107 @@ cmd_aarch64() {
 	log "aarch64 stage: $((SECONDS - start)) s"
 }
 
+# deb_use OUT SRC: install the packages of OUT and use them (see cmd_deb).
+deb_use() {
+	local out=$1 src=$2 tmp=$1/check
+	dpkg -i "$out"/usdtkit_*.deb "$out"/libusdtkit0_*.deb "$out"/libusdtkit-dev_*.deb \
+		"$out"/python3-usdtkit_*.deb >"$out/dpkg.log" 2>&1 ||
+		{ cat "$out/dpkg.log" >&2; return 1; }
+	mkdir -p "$tmp"
+	/usr/bin/usdtkit list "$src"/obj-*/bin/example-c-static | tee "$tmp/list" >&2
+	grep -q ' store:request_start$' "$tmp/list" ||
+		{ echo "build.sh: the installed usdtkit lists no probes in the example" >&2; return 1; }
+	# from the packages' contents: a dpkg path-exclude may drop man pages
+	{ dpkg-deb -c "$out"/usdtkit_*.deb && dpkg-deb -c "$out"/libusdtkit-dev_*.deb; } >"$tmp/contents"
+	grep -q ' ./usr/share/man/man1/usdtkit-trace.1.gz$' "$tmp/contents" &&
+		grep -q ' ./usr/share/man/man3/libusdtkit.3.gz$' "$tmp/contents" ||
+		{ echo "build.sh: the packages have no man pages" >&2; return 1; }
+	# _completion_loader returns 124 ("retry") when it loaded a completion
+	bash -c '. /usr/share/bash-completion/bash_completion; _completion_loader usdtkit;
+		complete -p usdtkit' >&2 ||
+		{ echo "build.sh: bash-completion does not load the usdtkit completion" >&2; return 1; }
+	cat >"$tmp/pc-consumer.c" <<'C'
+#include <stdio.h>
+#include <usdtkit/provider.h>
+#include <usdtkit/sdt.h>
+int main(void)
+{
+	enum usdt_type t[] = { USDT_TYPE_UINT64 };
+	struct usdt_provider *p = usdt_provider__new("debcheck", NULL);
+	struct usdt_probe *probe = p ? usdt_provider__add_probe(p, "tick", 1, t, NULL) : NULL;
+
+	USDT(debcheck, started);
+	if (!probe || usdt_provider__load(p))
+		return 1;
+	usdt_probe__fire(probe, (uint64_t)1);
+	printf("libusdtkit-dev: loaded %s:%s\n", usdt_provider__name(p), usdt_probe__name(probe));
+	usdt_provider__free(p);
+	return 0;
+}
+C
+	# shellcheck disable=SC2046 # pkg-config's flags are words
+	cc -Wall -Werror -o "$tmp/pc-consumer" "$tmp/pc-consumer.c" $(pkg-config --cflags --libs usdtkit) &&
+		"$tmp/pc-consumer" >&2 ||
+		{ echo "build.sh: a program built against libusdtkit-dev (pkg-config) failed" >&2; return 1; }
+	cmake -S "$ROOT/tests/packaging/consumer" -B "$tmp/cmake" >/dev/null &&
+		cmake --build "$tmp/cmake" >/dev/null && "$tmp/cmake/consumer" >&2 ||
+		{ echo "build.sh: a CMake consumer of libusdtkit-dev failed" >&2; return 1; }
+	(cd "$tmp" && /usr/bin/python3 -c 'import usdtkit; print("python3-usdtkit:", usdtkit.library_path())') >&2 ||
+		{ echo "build.sh: python3-usdtkit does not load" >&2; return 1; }
+}
+
+# The Debian packages as a distribution builds them: dpkg-buildpackage in a
+# clean copy of HEAD's tree (committed work only) with the build dependencies of
+# debian/control installed from the archive; lintian must report no error;
+# the packages are installed with dpkg -i and used (usdtkit list of an
+# example, a C program built against libusdtkit-dev with pkg-config and
+# with CMake, the Python package), then purged again. Lean: nocheck (the
+# suite runs in the other stages), noddebs. Products in build-deb/.
+cmd_deb() {
+	install_packages
+	local out=$ROOT/build-deb src rc=0
+	src=$out/src
+	log "Debian packages (build-deb/)"
+	rm -rf "$out"
+	mkdir -p "$out"
+	# HEAD's tree, like a source package (works in a shallow clone too)
+	mkdir -p "$src"
+	git -C "$ROOT" archive HEAD | tar -x -C "$src"
+	# build dependencies not installed yet, without version constraints
+	local unmet
+	unmet=$(cd "$src" && dpkg-checkbuilddeps 2>&1 | sed -n 's/.*Unmet build dependencies: //p' |
+		sed -E 's/\([^)]*\)//g; s/\[[^]]*\]//g; s/:any//g')
+	if [[ -n $unmet ]]; then
+		log "installing build dependencies: $unmet"
+		apt-get update -qq
+		# shellcheck disable=SC2086 # one package a word
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			$unmet >/dev/null
+	fi
+	if ! (cd "$src" && DEB_BUILD_OPTIONS="nocheck noddebs parallel=$JOBS" \
+		dpkg-buildpackage -us -uc -b >"$out/build.log" 2>&1); then
+		tail -n 60 "$out/build.log" >&2
+		echo "build.sh: dpkg-buildpackage failed; full log: $out/build.log" >&2
+		return 1
+	fi
+	ls "$out"/*.deb >&2
+	log "lintian"
+	lintian --fail-on error \
+		"$out"/*.changes >"$out/lintian.log" 2>&1 || rc=$?
+	cat "$out/lintian.log" >&2
+	((rc == 0)) || { echo "build.sh: lintian reports errors" >&2; return 1; }
+
+	log "dpkg -i and use the packages"
+	deb_use "$out" "$src" || rc=$?
+	dpkg -P usdtkit libusdtkit0 libusdtkit-dev python3-usdtkit >/dev/null 2>&1 || true
+	((rc == 0)) || return 1
+	log "Debian packages built, lintian-clean (no errors), installed and used"
+}
+
 cmd_test() {
 	cmd_format
 	cmd_unit
+	cmd_deb
 	cmd_sanitize
 	cmd_tsan
 	cmd_fuzz
@@ -211,12 +311,13 @@ unit) cmd_unit ;;
 sanitize) cmd_sanitize ;;
 fuzz) cmd_fuzz ;;
 tsan) cmd_tsan ;;
+deb) cmd_deb ;;
 aarch64) cmd_aarch64 ;;
 format) cmd_format ;;
 build) cmd_build ;;
 deps) install_packages ;;
 *)
-	echo "usage: $0 demo|test|build|deps|format|unit|sanitize|tsan|fuzz|aarch64" >&2
+	echo "usage: $0 demo|test|build|deps|format|unit|sanitize|tsan|fuzz|deb|aarch64" >&2
 	exit 2
 	;;
 esac

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * The load announcement: how a tracer that watches a process (or every
  * process) sees a runtime provider's probes from the first fire after

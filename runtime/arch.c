@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * One table per architecture for the runtime's stubs and argument specs
  * (see arch.h). Adding an architecture is adding a table here.

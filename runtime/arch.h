@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * The per-architecture part of the runtime's ELF image, as data: the ELF
  * machine, the stub bytes for each probe instruction choice, and where the

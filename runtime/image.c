@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * ELF image builder: turns a provider's probes into a small ELF shared
  * object that ld.so can dlopen and every USDT reader understands. What

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Internal interfaces of the runtime provider library: the ELF image
  * builder (image.c), the probe instruction detection (detect.c) and the

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Argument specs: "[-]SIZE[f]@OPERAND" strings from .note.stapsdt, parsed
  * into struct usdt_arg_spec and printed back.

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Byte-order helpers shared by the note reader and writer. Notes are read
  * from and written to byte buffers of either ELF byte order, at any

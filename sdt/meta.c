@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Typed metadata: the text of a ".note.usdtkit" note's args field,
  * "NAME:TYPE NAME:TYPE ..." with bare "TYPE" items for unnamed arguments.

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Note reader: finds every stapsdt probe note (and usdtkit metadata note)
  * of an ELF object and resolves where each probe lives in the file.

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Note writer: encodes one complete ELF note — the stapsdt probe note or
  * the usdtkit typed-metadata note — into a caller buffer.

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /* Growable arrays: the one doubling rule of the tracer's tables. */
 #ifndef USDTKIT_TRACER_ARRAY_H
 #define USDTKIT_TRACER_ARRAY_H

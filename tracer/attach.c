@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /* Attaching and detaching uprobes (see attach.h). */
 #include <errno.h>
 #include <pthread.h>

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Attaching one BPF program to many uprobe locations, and detaching them
  * again quickly, with the two mechanisms kernels offer:

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /* Command-line helpers (see cli.h). */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Command-line helpers every subcommand shares, so that numbers and
  * durations are read one way everywhere, and the clock is read one way.

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /* The usdtkit subcommands; each parses its own argv (argv[0] is its name). */
 #ifndef USDTKIT_TRACER_COMMANDS_H
 #define USDTKIT_TRACER_COMMANDS_H

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Discovery of the ELF objects a probe search covers: the objects mapped by
  * a process (executable, libraries, dlopen'ed objects, memfd-backed runtime

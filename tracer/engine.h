@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * The probe engine: PROBE specs (probe_spec.h) are matched against the
  * stapsdt notes of objects (files, the objects of a process), each match

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * The decoded event: what every sink of `usdtkit trace` consumes (text,
  * JSON lines, --format, and exporters such as OTLP and Perfetto).

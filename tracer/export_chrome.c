@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * Chrome Trace Event writer (export_chrome.h). Processes and threads are
  * named by metadata events the first time they are seen (a small hash

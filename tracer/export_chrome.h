@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Perfetto / Chrome Trace Event exporter: `trace --perfetto FILE` and
  * `stat --latency --perfetto FILE` write the JSON Array Format of the

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * OTLP/HTTP JSON exporter: `trace --otlp URL` sends every event as a log
  * record, `stat --latency --otlp URL` every matched pair as a span, to an

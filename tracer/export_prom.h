@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Prometheus exporter for `usdtkit stat`: renders a metrics registry
  * (metrics.h) in the text exposition format 0.0.4, serves it on

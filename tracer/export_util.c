@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /* Shared buffer, JSON and socket helpers of the exporters (export_util.h). */
 #include <errno.h>
 #include <math.h>

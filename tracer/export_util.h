@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Small pieces the exporters (export_prom, export_otlp, export_chrome)
  * share: a growable byte buffer they render into before one write(2) or

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * BPF side of the argument engine: evaluates one struct usdt_fetch against
  * a uprobe's registers and the traced process's memory.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /* Hash index (see hashidx.h): linear probing, grown at half full. */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * A small open-addressing index from a 64-bit hash to array positions, so
  * that the tables of the engine (objects, probes, locations) are looked up

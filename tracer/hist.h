@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Histogram bucket math of `usdtkit stat`, shared by the BPF program (which
  * buckets each value) and user space (which labels the buckets and turns

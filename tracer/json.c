@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Streaming JSON writer (see json.h). Output goes through the unlocked stdio
  * calls: the CLI is single-threaded and a `list --json` of a large binary

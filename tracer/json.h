@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * A tiny streaming JSON writer for the CLI's machine-readable output
  * (`list --json`, `trace --json`): JSON lines, one value per line, written

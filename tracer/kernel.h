@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Kernel and libbpf interfaces newer than Debian 12's headers (linux-libc-dev
  * 6.1, libbpf 1.1.2), in one place: the numbers are the kernel's UAPI and

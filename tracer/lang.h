@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * The language-runtime tools (flow, calls, gc, objects, threads): what
  * each runtime's probes are and what it needs to fire them, and the pure

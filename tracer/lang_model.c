@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * The runtime table and the pure bookkeeping of the language tools (see
  * lang.h): no BPF, no I/O, so it is unit-tested directly.

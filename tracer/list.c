@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * `usdtkit list`: which probes are there, in files, in a process, or in every
  * process of the system.

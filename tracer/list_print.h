@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * What `usdtkit list` prints for one object: its notes grouped by
  * provider:name (a probe with several locations is one probe, as in

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Lowering: one parsed argument spec (sdt core) becomes one fetch
  * descriptor (fetch.h) that the generic BPF program evaluates at a hit.

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * usdtkit: entry point. Dispatches to a subcommand; every subcommand prints
  * data on stdout, diagnostics on stderr, and returns an exit status from

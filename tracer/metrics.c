@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * The metrics registry (metrics.h). Series are found by a hash of their
  * label values in an open-addressing index, so a refill of 10 000 series

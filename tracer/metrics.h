@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * The metrics model `usdtkit stat` hands to its exporters (Prometheus
  * endpoint and textfile): a registry of metric families, each a counter,

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /* A command's data stream (see output.h). */
 #include <errno.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * A command's data stream: stdout or -o FILE, fully buffered, with every
  * write error caught and said once, naming the file.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /* The PROBE grammar and matcher (see probe_spec.h). */
 #include <errno.h>
 #include <fnmatch.h>

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * The one PROBE grammar of every command (list, trace, stat and the tools
  * built on them), and its matcher:

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Where each aarch64 register that an argument spec can name lives in the
  * kernel's arm64 struct pt_regs, for lowering specs to fetch descriptors.

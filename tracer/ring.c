@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * Consumer of BPF ring buffers (BPF_MAP_TYPE_RINGBUF) that hands the
  * producer back its space once per batch instead of once per record.

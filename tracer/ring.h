@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Reader of BPF ring buffers that publishes its position once per batch
  * (see ring.c for why). Callbacks return 0 to go on, non-zero to stop the

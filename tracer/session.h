@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * The session every tracing command runs on (trace, stat, and the tools
  * built on them), so that each command is a thin front-end: its options,

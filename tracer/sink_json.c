@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /* JSON lines sink: one object per event, the schema of docs/usdtkit-trace.md. */
 #include <errno.h>
 #include <inttypes.h>

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * The built-in sinks of decoded events (event.h): the default text line,
  * a --format template, and JSON lines. Exporters add more.

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * A span: one matched pair of `stat --latency` (entry and return probe of
  * the same key), as the OTLP and Perfetto exporters receive it. Like

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * usdtkit stat: in-kernel aggregation of USDT probe hits — counts per probe
  * (optionally per pid, tid or argument value), log2 and linear histograms

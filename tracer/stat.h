@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Records shared by stat.bpf.c and stat.c. All aggregation happens in BPF
  * maps; user space only reads them (and keeps its own previous snapshot to

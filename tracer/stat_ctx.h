@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * The state `usdtkit stat` keeps, shared by its three parts:
  *  - stat.c: the command (options, the session);

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * usdtkit stat's BPF object (see stat_ctx.h): sizing and loading it,
  * deciding per probe what the program aggregates, and reading the maps.

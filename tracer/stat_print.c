@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * What `usdtkit stat` prints (see stat_ctx.h): the view of an interval
  * (the current snapshot minus the previous one, unless --cumulative),

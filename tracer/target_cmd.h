@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * The -c command of a session: forked and held on a pipe until the uprobes
  * are attached, then released; ended if still running when usdtkit stops.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /* Watching a traced process (see target_proc.h). */
 #include <errno.h>
 #include <poll.h>

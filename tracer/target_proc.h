@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Watching a traced process (-p PID, or the -c child once it runs): its
  * exit, and changes of its file mappings that may be new objects to scan

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * usdtkit trace: one sleepable uprobe program attached to every selected
  * probe location. The BPF cookie of each attachment indexes "locs", which

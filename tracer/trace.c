@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * usdtkit trace: attach to USDT probes and stream one decoded line (or JSON
  * record) per hit.

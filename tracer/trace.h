@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Records shared by trace.bpf.c and trace.c: one ring buffer record per
  * probe hit. Records have a fixed size chosen at load time (a read-only

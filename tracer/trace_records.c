@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * Layouts, attachment and record decoding for `usdtkit trace` (see
  * trace_records.h).

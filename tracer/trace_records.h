@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * The BPF side of `usdtkit trace` seen from user space: the loaded BPF
  * objects ("layouts", each with its record geometry and ring buffer), the

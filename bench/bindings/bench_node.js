@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * Cost of an untraced probe.fire() in Node.js against a call of a function
  * that does nothing, in one run (same process, same arguments). Also, for

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
 """Cost of an untraced probe.fire() in Python against a call of a function
 that does nothing, in one run (same interpreter, same arguments).
 

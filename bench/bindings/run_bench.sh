@@ -1,5 +1,5 @@
 #!/bin/sh
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
 # Untraced probe.fire() in Python and Node.js against a do-nothing function
 # call, in one run. Usage: run_bench.sh BUILD_DIR [SOURCE_DIR]
 set -eu

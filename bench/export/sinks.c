@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * Per-event user-space cost of the exporter sinks, side by side with the
  * JSON-lines writer `trace --json` uses (tracer/json.c), and the scrape

@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
 # A call-heavy loop for bench/lang: N calls of a one-line function; prints
 # the nanoseconds per call it measured itself (the tracer's start-up is
 # outside the timed part).

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * The list benchmark's binary: main() only. The probe sites live in the
  * generated bench_*.c files; they are never called — `list` reads notes,

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * A loop firing bench:fire(long i, char *s) N times, built three ways by
  * CMakeLists.txt: systemtap's <sys/sdt.h> (LOOP_SYS_SDT), <usdtkit/sdt.h>

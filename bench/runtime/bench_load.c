@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * bench-runtime's load figures: provider load+unload with 100 probes (the
  * first load, which builds the image, reloads, and a fresh provider built

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /* bench-runtime's load figures (bench_load.c). */
 #ifndef USDTKIT_BENCH_LOAD_H
 #define USDTKIT_BENCH_LOAD_H

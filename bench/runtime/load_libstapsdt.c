@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * The peer figure for bench-runtime's "load+unload, 100 probes": the same
  * provider (100 probes of 3 arguments) loaded and unloaded with

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
 # Provider load+unload with 100 probes: libusdtkit and libstapsdt side by
 # side, in one run, interleaved REPS times (the machine is shared: ranges).
 #

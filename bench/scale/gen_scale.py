@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
 """Writes an x86-64 assembly program with N USDT probes (one location each),
 for the scale benchmark and tests: `gen_scale.py N out.S [--fold K]`.
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
 # Scale of the tracer with the number of probes (issue 12), one run:
 # whole `usdtkit list`, `usdtkit trace -d 1` and `usdtkit stat -d 1` runs over
 # binaries with 10 000, 40 000 and 100 000 probes (wall and CPU seconds, and

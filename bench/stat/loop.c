@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * A loop firing bench:fire(long i, char *s) N times; prints the time per
  * fire in ns on stdout. bench/stat runs it untraced, counted by

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * A loop firing bench:fire(long i, char *s) N times; prints the wall-clock
  * and the CPU time (user + kernel, which includes the uprobe's cost) per

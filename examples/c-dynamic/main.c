@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * example-c-dynamic: a "web server" that defines its USDT probes while it
  * runs, with libusdtkit, and fires them for a bounded number of fake

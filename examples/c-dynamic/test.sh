@@ -1,5 +1,5 @@
 #!/bin/sh
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
 # End-to-end check of example-c-dynamic, run by ctest as examples/c-dynamic:
 # while the program runs, readelf reads its provider object through
 # /proc/PID/fd/N, and bpftrace attached with -p receives request_start and

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * example-c-static: a fake request handler with compile-time USDT probes
  * from <usdtkit/sdt.h>. No library, no run-time setup: the probes are

@@ -1,5 +1,5 @@
 #!/bin/sh
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
 # End-to-end check of example-c-static, run by ctest as examples/c-static:
 # readelf lists its three probes (the stats probe with a semaphore), and
 # bpftrace, starting the program, reads the typed arguments and enables

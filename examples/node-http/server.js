@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * A Node.js HTTP server with a USDT probe fired from its request handler:
  * nodehttp:request(client, method, path, status, bytes) for every response.

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
 """Python's http.server with a USDT probe: simplehttp:file_transfer fires
 for every file (or directory listing) sent, with the client, the path and
 the size in bytes.

@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
 """End to end: server.py on 127.0.0.1 (ephemeral port), `usdtkit trace
 --format` attached to it, two files and a directory listing fetched with
 urllib, and exactly three traced lines with the right client, paths and

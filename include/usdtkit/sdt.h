@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * usdtkit compile-time probes: static USDT probes for C and C++, in the
  * SystemTap ".note.stapsdt" format, plus usdtkit's typed metadata note.

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * usdtkit sdt core: the one place that reads, writes and understands the
  * SystemTap ".note.stapsdt" format and its argument specs.

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Argument types shared by every usdtkit library: the sdt core's typed
  * metadata note, the runtime provider API and the tracer all speak of a

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Subject of the aarch64 probe-point check (verify_probe_points.py): fires
  * runtime probes and <usdtkit/sdt.h> probes of 0 to 12 arguments of mixed

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * tracer/regs_arm64.h against the real layout: compiled for aarch64 (the
  * cross stage, run under qemu-user), every offset is compared with

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
 """aarch64 probe points, checked from outside the program.
 
 Run on the build host:  verify_probe_points.py PROGRAM QEMU SYSROOT GDB OBJDUMP READELF

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Parses the stapsdt part of "readelf -n --wide" output. readelf prints,
  * per note:

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Test helper: the stapsdt probes of an ELF file as binutils' readelf sees
  * them ("readelf -n --wide"), so tests can compare usdtkit's view of a

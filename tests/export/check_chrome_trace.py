@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
 """Validates a Chrome Trace Event (JSON Array Format) file for the tests.
 
 Checks the structure (a JSON array of objects; with --truncated, the array

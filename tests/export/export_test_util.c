@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /* Helpers of the exporter tests (export_test_util.h). */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Helpers of the exporter tests: run a peer program with a time bound,
  * talk raw HTTP to a loopback port, find a free port, make a temp dir.

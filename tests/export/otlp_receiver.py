@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
 """A bounded OTLP/HTTP JSON receiver for the exporter tests.
 
 Listens on 127.0.0.1 (a free port, written to --port-file), answers the

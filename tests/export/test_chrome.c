@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * Chrome trace writer: a file of instant and complete events from two
  * processes and three threads is validated by check_chrome_trace.py (JSON,

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * Prometheus exporter: the exposition rendered from a registry (exact
  * lines, escaping, cumulative buckets), `promtool check metrics` on it,

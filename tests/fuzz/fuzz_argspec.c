@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Fuzzes the argument-spec parser and printer. The input is one spec (for
  * usdt_arg_spec__parse, given the exact bytes with no terminator so ASan

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * libFuzzer harness for the exporters' address parsers: the Prometheus
  * listen address (prom_split_addr) and the OTLP URL (otlp_parse_url).

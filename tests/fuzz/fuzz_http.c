@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * libFuzzer harness for the Prometheus endpoint's HTTP request parser
  * (tracer/export_prom.c): any bytes, fed whole and in a prefix, must parse

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Fuzzes the typed-metadata parser and formatter. The input, terminated,
  * is a metadata string; whatever parses must format to text that parses

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Fuzzes the note reader: any input must give either a collection whose
  * every string and field can be used, or NULL with a documented errno —

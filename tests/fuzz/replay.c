@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Replays a libFuzzer corpus without libFuzzer: each argument is a file or
  * a directory of files, each fed once to LLVMFuzzerTestOneInput. Lets the

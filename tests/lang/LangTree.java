@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 // A Java program with a known call tree, forced collections, known
 // allocations and a named thread, for tests/lang/test_lang_tools.c.
 //   tree: LangTree.top -> mid(3) -> leaf x3, mid(2) -> leaf x2

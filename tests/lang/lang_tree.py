@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
 # A Python program with a known call tree, forced collections and a known
 # number of calls, for tests/lang/test_lang_tools.sh.
 #   tree: <module> -> top -> mid(3) -> leaf x3, mid(2) -> leaf x2

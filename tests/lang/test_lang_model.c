@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * The pure parts of the language tools (tracer/lang_model.c): runtime
  * detection, the runtime table, per-thread call stacks and aggregates.

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * The tracer half of the load announcement (docs/runtime-announce.md) in
  * plain perf_event uprobes, shared by test_announce.c and bench-runtime:

@@ -1,5 +1,5 @@
 #!/bin/sh
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
 # perf on runtime providers (issue 16): every runtime image carries a
 # build-id, stable for the same probe set, so perf can cache and trace it.
 #

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * perf-target: a process with one runtime provider for the perf test
  * (perf.sh). Loads provider PROVIDER with probe "tick" (u64 n), from a

@@ -1,5 +1,5 @@
 #!/bin/sh
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
 # libusdtkit as an outside project sees it: pkg-config finds usdtkit.pc in
 # the build tree, a program compiled and linked with its flags alone loads
 # a provider, the library exports nothing but the usdt_* API and does not

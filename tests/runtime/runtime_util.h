@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /* Helpers shared by the runtime tests: run a command, check for tools. */
 #ifndef USDTKIT_TESTS_RUNTIME_UTIL_H
 #define USDTKIT_TESTS_RUNTIME_UTIL_H

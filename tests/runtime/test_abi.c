@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * libusdtkit's ABI rules, from the caller's side. This file is compiled
  * against a copy of provider.h in which each options struct has one more

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * The load announcement (docs/runtime-announce.md) against a real tracer:
  * this test is the tracer half, in ~150 lines of plain perf_event uprobes

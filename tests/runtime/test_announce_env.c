@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * The announce wait bound (announce.c, compiled in: its helpers are hidden
  * in libusdtkit): USDTKIT_LOAD_WAIT_MS parsing and how the opts value, the

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Probe-nop detection (runtime/detect.c, compiled into this test): the
  * release rule on made-up releases, the running kernel's answer against

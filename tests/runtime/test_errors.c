@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Bad input to the runtime provider API gets exact error codes, both as
  * the return value and in errno, and the life cycle rules hold (load

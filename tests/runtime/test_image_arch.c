@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * The image builder with each architecture's table (runtime/arch.c), on
  * any host: an x86-64 and an aarch64 object are built side by side and

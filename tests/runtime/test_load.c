@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * What load builds, checked in-process and with readelf: the notes and
  * their argument specs, the segments (no W+X page, non-executable stack),

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Firing is safe against concurrent load and unload: 8 threads fire (the
  * varargs path, the libffi path and the is-enabled check) while the main

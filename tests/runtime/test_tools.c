@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Third-party USDT readers see runtime probes in a live process: a child
  * defines and loads a provider, then tplist-bpfcc -p, bpftrace -l -p and

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * End to end with a real tracer: bpftrace attaches to this process's
  * runtime probes with -p, the probes turn enabled (the kernel's ref_ctr

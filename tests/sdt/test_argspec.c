@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Argument-spec parser and printer: every operand form of x86-64, i386
  * and aarch64 with every field of the result checked and printed back,

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * The compile-time header judged by binutils: the notes it makes in real
  * C and C++ fixtures (readelf -n), the nop at every probe (objdump -d),

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Helpers for the compile-time header tests: run a tool and capture its
  * output, read the stapsdt notes the way binutils' readelf prints them,

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Types and typed metadata: canonical names and aliases, sizes, the
  * "NAME:TYPE ..." parser with its errors, and the formatter's round trip

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Note reader on broken input: truncated files, notes and headers that lie
  * about sizes, strings without their NUL, absurd counts. Each must give

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Test helper: builds small synthetic ELF objects in memory (ELF32/ELF64,
  * either byte order) from a list of sections and program headers, so the

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Note reader against independent readers: for every fixture (and a few
  * system objects when present) the probes read by usdt_notes must equal

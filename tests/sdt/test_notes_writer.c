@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Note writer: byte-exact encoding checks, then round trips through
  * synthetic ELF objects read back by the note reader (32/64-bit, both byte

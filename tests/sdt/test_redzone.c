@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * The probe site cannot corrupt a leaf function's red zone, under every
  * site form (sdt.h, USDT_I_SITE), traced and hit many times.

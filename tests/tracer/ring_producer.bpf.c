@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * Producer for the ring reader's unit test: a syscall program the test runs
  * with BPF_PROG_TEST_RUN to put records of chosen sizes into a ring buffer,

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /* Shared by ring_producer.bpf.c and test_ring.c. */
 #ifndef USDTKIT_TEST_RING_PRODUCER_H
 #define USDTKIT_TEST_RING_PRODUCER_H

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * Unit tests of stat's bucket math (tracer/hist.h), the same functions the
  * BPF program runs: log2, linear (the full int64 range included) and

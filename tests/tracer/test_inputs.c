@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * The engine under bad input and faults, through the real `usdtkit`: a
  * FIFO as a PATH never hangs a command; a full output is an error naming

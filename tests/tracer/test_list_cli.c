@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * `usdtkit list` command line: exit statuses, one-line diagnostics on
  * stderr, --help, and probe patterns.

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * `usdtkit list PATH`: for every fixture binary of the test suite and for
  * system binaries that carry probes, the probes and locations printed by

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * A shared library with probes for the `usdtkit list` tests: semaphores,
  * a probe with several locations, and assorted argument operands.

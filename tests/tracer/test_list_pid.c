@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * `usdtkit list -p PID` and `--all` against a live process: the probes
  * listed equal the union of readelf over every object the process maps,

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * A process for the `usdtkit list -p` tests. It has probes of its own and,
  * on command (one line on stdin, one reply line on stdout), dlopen()s a

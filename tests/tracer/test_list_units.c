@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /* Unit tests of list's helpers: the JSON writer and discovery. */
 #include <errno.h>
 #include <limits.h>

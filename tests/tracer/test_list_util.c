@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /* Helpers of the `usdtkit list` tests (see test_list_util.h). */
 #include "test_list_util.h"
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Helpers of the `usdtkit list` integration tests: run a command and
  * capture its output, and reduce a probe listing — from readelf, from

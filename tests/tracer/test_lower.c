@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * Unit tests of lowering (tracer/lower.h): argument specs, parsed by the
  * sdt core from their text, become the fetch descriptors the BPF program

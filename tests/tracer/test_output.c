@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * Unit tests of the data stream (tracer/output.h): names from a target are
  * escaped for a terminal, a full device is an error said once, a closed

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /* Unit tests of the one PROBE grammar (tracer/probe_spec.h) and its matcher. */
 #include <errno.h>
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * The trace command's ring reader (tracer/ring.c) against real BPF ring
  * buffers filled by a syscall program (ring_producer.bpf.c) through

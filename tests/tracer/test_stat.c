@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * Integration tests of `usdtkit stat` (issue 7): the real usdtkit binary
  * aggregates the probes of stat_fixtures/stat_fixture, which fires known

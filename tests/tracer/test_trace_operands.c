@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * `usdtkit trace` decodes every x86-64 operand form exactly: registers of
  * every width (including %ah), constants, base+displacement, SIB with and

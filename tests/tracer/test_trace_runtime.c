@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * `usdtkit trace` and runtime providers (libusdtkit): argument names and
  * types come from the provider's metadata note, so strings, doubles and

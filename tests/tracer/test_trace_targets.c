@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * `usdtkit trace` targets and transport: -p follows a process and exits 0
  * when it exits, and picks up a library it dlopen()s after attach; a semaphore-guarded probe sees its semaphore on while

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /* Helpers of the `usdtkit trace` and `usdtkit stat` integration tests (see tracer_test_util.h). */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Helpers of the `usdtkit trace` and `usdtkit stat` integration tests:
  * locate the binaries under test, check that BPF is permitted here (else

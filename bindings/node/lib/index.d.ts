@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 // TypeScript declarations for usdtkit (lib/index.js): USDT probes defined
 // by a Node.js program at run time. test/types.test.js checks that these
 // match the module's exports, and type-checks test/types-check.ts with tsc

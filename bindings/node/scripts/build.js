@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * `npm install` hook: builds the addon with node-gyp against the headers
  * that come with the running node (e.g. /usr/include/node from the nodejs

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * usdtkit Node.js addon: the native half of bindings/node (lib/index.js is
  * the API). It is a thin N-API layer over libusdtkit's provider API.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 // The JS API against the real libusdtkit, no tracer needed: declaring
 // probes, the life cycle, misuse errors and value conversion. The traced
 // path is exercised by raising the probe's semaphore by hand, which is

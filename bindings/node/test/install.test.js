@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 // `npm install` of this package builds the addon offline against the
 // headers of the running node (no download of node headers, no registry),
 // and the installed package works.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 // A Node process's probes as the tracers see them: listed by `usdtkit list
 // -p`, traced with named, typed arguments by `usdtkit trace` (JSON and
 // --format), and by bpftrace as an independent reader.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 // Must NOT type-check (types.test.js): proves tsc really reads the
 // declarations rather than accepting anything.
 import { Provider } from '..';

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 // Type-checked (tsc --noEmit --strict) by types.test.js against
 // lib/index.d.ts through package.json's "types": the documented API compiles.
 import { Provider, Probe, UsdtError, types, MAX_ARGS, libraryPath, ArgSpec } from '..';

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 // The TypeScript declarations (lib/index.d.ts): package.json points at
 // them and ships them; they declare exactly what lib/index.js exports and
 // every public member of Provider and Probe; and, where TypeScript can be

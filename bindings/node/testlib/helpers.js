@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 // Shared by the node --test suites: paths of the build under test, skips
 // with reasons, child processes with a `ready` line, and `usdtkit trace`.
 'use strict';

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * ctest driver for the `node --test` suites: runs them with the TAP
  * reporter and maps the outcome to ctest's conventions. No test run is a

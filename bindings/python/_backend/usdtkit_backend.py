@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
 """A minimal PEP 517 / PEP 660 build backend for the usdtkit package.
 
 Why not setuptools: pip builds a project in an isolated environment and
@@ -45,7 +45,7 @@ def _metadata(p):
         "Name: {name}\n"
         "Version: {version}\n"
         "Summary: {description}\n"
-        "License: MIT\n"
+        "License: MIT OR GPL-2.0-only\n"
         "Requires-Python: {requires-python}\n"
         "Description-Content-Type: text/markdown\n"
     ).format(**p)

@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
 """Shared set-up: import the package from this source tree and find the
 libusdtkit and usdtkit CLI of the build under test (USDTKIT_BUILD_DIR, as
 ctest sets it; else ../../../build)."""

@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
 """ctest driver for the pytest suites: runs pytest on the given files
 (relative to this directory, or absolute: the examples use it too) and
 maps the outcome to ctest's conventions. No test collected (pytest's exit

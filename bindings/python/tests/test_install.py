@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
 """The documented install command works offline, and the installed package
 finds libusdtkit in each documented place.
 

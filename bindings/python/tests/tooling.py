@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
 """Helpers for tests that drive the usdtkit CLI against live processes."""
 
 import json

@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: MIT
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
 """Finding libusdtkit and declaring its C API for ctypes.
 
 The library is looked for, in order:

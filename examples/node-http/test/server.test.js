@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 // End to end: server.js on 127.0.0.1 (ephemeral port), `usdtkit trace
 // --format` attached, requests made, and one traced line per response with
 // the right method, path, status and size. The tracer attaches

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Compile-time checks of the header: built by test_header_notes with
  * -DCASE=N, as C and as C++. CASE 0 is valid and must build warning-free;

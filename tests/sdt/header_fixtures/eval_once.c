@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Built and run by test_header_notes as C and as C++: a probe evaluates
  * each argument exactly once (size and sign come from unevaluated

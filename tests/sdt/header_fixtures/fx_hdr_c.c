@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Fixture for the compile-time header tests: probes of every argument
  * kind, 0 and 12 arguments, typed probes and semaphores, built from C.

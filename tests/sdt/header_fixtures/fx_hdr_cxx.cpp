@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 //
 // C++ fixture for the compile-time header tests: integer, enum class,
 // bool, reference, std::string and nullptr arguments; probes in a

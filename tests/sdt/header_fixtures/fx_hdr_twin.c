@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Twin fixtures: built once with FX_TYPED=1 (USDT_TYPED probes) and once
  * with FX_TYPED=0 (the same probes untyped). Each argument already has

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * Fixture of the `usdtkit stat` tests: fires sys/sdt.h probes with known
  * distributions, so the tests can expect exact counts and buckets.

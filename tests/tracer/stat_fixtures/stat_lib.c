@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * Library of the `usdtkit stat` rescan test: stat_fixture dlopen()s it after
  * `usdtkit stat -c` has started, so stat finds statlib:late only by
