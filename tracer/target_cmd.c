@@ -13,11 +13,12 @@
  * then SIGKILL after a grace period, and reaped.
  *
  * The command is followed through every exec (env, `sh -c 'exec ...'`,
- * wrapper scripts): we seize it with ptrace (PTRACE_O_TRACEEXEC only: no
- * system call stops), and at each exec it stops before the new program's
- * first instruction until the session has scanned and attached the new
- * executable. Signals it receives meanwhile are passed on unchanged.
- * PTRACE_O_EXITKILL: if usdtkit dies, the command does not run on untraced.
+ * wrapper scripts): a BPF program on the sched_process_exec tracepoint
+ * (exec_stop.bpf.c) stops it with SIGSTOP before the new program's first
+ * instruction, and it is continued (SIGCONT) once the session has scanned
+ * and attached the new executable. Not ptrace: a traced program keeps its
+ * own debuggers and sanitizers (LeakSanitizer cannot run under ptrace), and
+ * no signal it receives is intercepted.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,7 +30,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -39,6 +39,7 @@
 
 #include "commands.h"
 #include "engine.h"
+#include "exec_stop.skel.h"
 #include "target_cmd.h"
 
 char *target__which(const char *prog)
@@ -149,7 +150,14 @@ static int spawn_waiting(struct target_cmd *tc, const char *who)
 	close(fds[0]);
 	tc->go_fd = fds[1];
 	tc->pid = pid;
-	tc->traced = !ptrace(PTRACE_SEIZE, pid, 0, PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL);
+	tc->exec_stop = exec_stop_bpf__open();
+	if (tc->exec_stop) {
+		tc->exec_stop->rodata->target_tgid = pid;
+		if (exec_stop_bpf__load(tc->exec_stop) || exec_stop_bpf__attach(tc->exec_stop)) {
+			exec_stop_bpf__destroy(tc->exec_stop);
+			tc->exec_stop = NULL;
+		}
+	}
 	return 0;
 }
 
@@ -205,22 +213,6 @@ static void print_status(const char *who, const char *what, int status)
 		WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 }
 
-/* A ptrace stop that is not an exec: let the command go on, its signal with it. */
-static void pass_stop(pid_t pid, int status)
-{
-	int sig = WSTOPSIG(status), event = status >> 16;
-
-	if (event == PTRACE_EVENT_STOP) {
-		/* a group stop (SIGSTOP, Ctrl-Z): keep it stopped, as without us */
-		if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
-			ptrace(PTRACE_LISTEN, pid, 0, 0);
-		else
-			ptrace(PTRACE_CONT, pid, 0, 0);
-		return;
-	}
-	ptrace(PTRACE_CONT, pid, 0, event ? 0 : sig);
-}
-
 enum target_cmd_event target_cmd__poll(struct target_cmd *tc, const char *who)
 {
 	int status;
@@ -228,7 +220,7 @@ enum target_cmd_event target_cmd__poll(struct target_cmd *tc, const char *who)
 	if (tc->pid <= 0 || !tc->released || tc->at_exec)
 		return tc->at_exec ? TARGET_CMD_EXEC : TARGET_CMD_RUNNING;
 	for (;;) {
-		pid_t r = waitpid(tc->pid, &status, WNOHANG | __WALL);
+		pid_t r = waitpid(tc->pid, &status, WNOHANG | WUNTRACED);
 
 		if (r != tc->pid)
 			return TARGET_CMD_RUNNING;
@@ -237,13 +229,13 @@ enum target_cmd_event target_cmd__poll(struct target_cmd *tc, const char *who)
 			print_status(who, "command exited", status);
 			return TARGET_CMD_EXITED;
 		}
-		if (!WIFSTOPPED(status))
-			continue;
-		if (status >> 8 == (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) {
+		/* our stop at an exec, or one the command was sent (left alone) */
+		if (WIFSTOPPED(status) && tc->exec_stop &&
+		    tc->exec_stop->bss->execs != tc->execs_seen) {
+			tc->execs_seen = tc->exec_stop->bss->execs;
 			tc->at_exec = true;
 			return TARGET_CMD_EXEC;
 		}
-		pass_stop(tc->pid, status);
 	}
 }
 
@@ -258,7 +250,7 @@ char *target_cmd__exe(const struct target_cmd *tc)
 void target_cmd__resume(struct target_cmd *tc)
 {
 	if (tc->at_exec && tc->pid > 0)
-		ptrace(PTRACE_CONT, tc->pid, 0, 0);
+		kill(tc->pid, SIGCONT);
 	tc->at_exec = false;
 }
 
@@ -268,12 +260,8 @@ static bool reap_within(pid_t pid, int ms, int *status)
 	struct timespec ts = {0, 10 * 1000 * 1000};
 
 	for (int waited = 0;; waited += 10) {
-		pid_t r = waitpid(pid, status, WNOHANG | __WALL);
+		pid_t r = waitpid(pid, status, WNOHANG);
 
-		if (r == pid && WIFSTOPPED(*status)) {
-			pass_stop(pid, *status); /* still traced: let our signal through */
-			continue;
-		}
 		if (r == pid || (r < 0 && errno != EINTR))
 			return r == pid;
 		if (waited >= ms)
@@ -306,12 +294,14 @@ void target_cmd__finish(struct target_cmd *tc, const char *who)
 			fprintf(stderr, "%s: command still running after %d ms: SIGKILL\n", who,
 				TARGET_TERM_GRACE_MS);
 			kill(tc->pid, SIGKILL);
-			while (waitpid(tc->pid, &status, __WALL) < 0 && errno == EINTR)
+			while (waitpid(tc->pid, &status, 0) < 0 && errno == EINTR)
 				;
 		}
 		print_status(who, "command stopped", status);
 		tc->pid = -1;
 	}
+	exec_stop_bpf__destroy(tc->exec_stop);
+	tc->exec_stop = NULL;
 	if (tc->have_we)
 		wordfree(&tc->we);
 	tc->have_we = false;

@@ -8,11 +8,13 @@
 #ifndef USDTKIT_TRACER_TARGET_CMD_H
 #define USDTKIT_TRACER_TARGET_CMD_H
 
+#include <linux/types.h>
 #include <stdbool.h>
 #include <sys/types.h>
 #include <wordexp.h>
 
 struct engine;
+struct exec_stop_bpf;
 
 struct target_cmd {
 	pid_t pid; /* the child; -1: none, or reaped */
@@ -21,7 +23,8 @@ struct target_cmd {
 	wordexp_t we;
 	bool have_we;
 	bool released;
-	bool traced; /* seized with ptrace: stops at each exec */
+	struct exec_stop_bpf *exec_stop; /* stops it at each exec; NULL: cannot */
+	__u64 execs_seen;
 	bool at_exec; /* stopped at an exec, until target_cmd__resume */
 };
 
