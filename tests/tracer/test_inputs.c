@@ -42,6 +42,18 @@ static const char *probe_of(char *buf, size_t size, const char *fixture, const c
 	return buf;
 }
 
+/* Asserts that @p's stderr holds @needle. */
+static void expect_err(const struct tt_proc *p, const char *needle)
+{
+	char *err = tt_read(p->err_path);
+	bool found = strstr(err, needle) != NULL;
+
+	if (!found)
+		tt_dump(p, needle);
+	free(err);
+	assert_true(found);
+}
+
 static void fifo_never_blocks(void **state)
 {
 	char dir[] = "/tmp/usdtkit-fifo-XXXXXX", fifo[64], spec[96];
@@ -55,14 +67,14 @@ static void fifo_never_blocks(void **state)
 		char *argv[] = {usdtkit_cmd(), "list", fifo, NULL};
 
 		assert_int_equal(tt_run(&p, argv, 10000), 1);
-		assert_non_null(strstr(tt_read(p.err_path), "not a regular file"));
+		expect_err(&p, "not a regular file");
 		tt_cleanup(&p);
 	}
 	for (int i = 0; i < 2; i++) {
 		char *argv[] = {usdtkit_cmd(), i ? "stat" : "trace", spec, NULL};
 
 		assert_int_equal(tt_run(&p, argv, 10000), 1);
-		assert_non_null(strstr(tt_read(p.err_path), "not a regular file"));
+		expect_err(&p, "not a regular file");
 		tt_cleanup(&p);
 	}
 	unlink(fifo);
@@ -219,7 +231,7 @@ static void args_declarations(void **state)
 	struct tt_proc p;
 
 	assert_int_equal(tt_run(&p, argv, 30000), 2);
-	assert_non_null(strstr(tt_read(p.err_path), "bad --args 'edge:raw=x:u32,x:u32'"));
+	expect_err(&p, "bad --args 'edge:raw=x:u32,x:u32'");
 	tt_cleanup(&p);
 }
 
