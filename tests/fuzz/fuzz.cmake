@@ -38,3 +38,10 @@ endif()
 if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/fuzz_meta.c)
   usdtkit_add_fuzzer(meta ${CMAKE_CURRENT_LIST_DIR}/fuzz_meta.c)
 endif()
+# The --filter compiler: pure C, built from the tracer's source so it is
+# fuzzed in builds without the tracer too (the fuzz stage).
+if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/fuzz_filter.c AND EXISTS ${CMAKE_SOURCE_DIR}/tracer/filter.c)
+  usdtkit_add_fuzzer(filter ${CMAKE_CURRENT_LIST_DIR}/fuzz_filter.c)
+  target_sources(fuzz_filter PRIVATE ${CMAKE_SOURCE_DIR}/tracer/filter.c)
+  target_include_directories(fuzz_filter PRIVATE ${CMAKE_SOURCE_DIR}/tracer)
+endif()
