@@ -43,6 +43,33 @@ struct {
 	__type(value, struct filter_prog);
 } filter_progs SEC(".maps");
 
+/* Hits dropped and faulted (enum filter_counter), for the command's summary. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FILTER_CNT__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} filter_counts SEC(".maps");
+
+/*
+ * Zero, but not to the verifier (.bss is writable, so its loads are
+ * unknown): see filter__opaque_val().
+ */
+volatile __u64 filter__zero;
+
+/*
+ * @v as a value of no known range. The caller stores fetched values with
+ * this: each operand form leaves a different range (sign extension of
+ * 1, 2, 4 bytes...), and states that differ in them are never equal at
+ * the interpreter's loop head, where kernels since 6.7 compare exactly,
+ * so 12 arguments of a few forms each would multiply into millions of
+ * states. One xor per value makes them all the same unknown scalar.
+ */
+static __always_inline __u64 filter__opaque_val(__u64 v)
+{
+	return v ^ filter__zero;
+}
+
 /*
  * Reads the string at @addr into @buf (FILTER_STR_MAX bytes): up to its
  * NUL, at most FILTER_STR_MAX - 1 bytes, NUL-terminated when shorter.
@@ -93,15 +120,47 @@ static __always_inline __u32 filter__glob(const struct filter_pat *pat, const ch
 	return r;
 }
 
-/* Runs @p on @in. Returns an enum filter_verdict. */
-static __always_inline int filter__run(const struct filter_prog *p, const struct filter_input *in)
+/*
+ * Whether string value @a of @in matches @pat: 1, 0, or -1 when it cannot
+ * be read. A global function, so the verifier checks it once, on its own,
+ * instead of once per path into every string comparison of the
+ * interpreter's loop: the string loop's exits times the read's outcomes
+ * times the loop's 32 iterations would exceed its budget.
+ */
+__noinline int filter_match(const struct filter_pat *pat, const struct filter_input *in, __u32 a)
 {
 	char buf[FILTER_STR_MAX];
-	__u32 pc = p->start, i;
+
+	if (!pat || !in)
+		return -1;
+	if (a == FILTER_VAL_COMM) {
+		__builtin_memcpy(buf, in->comm, FILTER_COMM_LEN);
+		buf[FILTER_COMM_LEN - 1] = 0;
+	} else if (filter__read_str(buf, in->vals[a & (FILTER_NVALS - 1)])) {
+		return -1;
+	}
+	return filter__glob(pat, buf);
+}
+
+/*
+ * Runs @p on @in (fully initialized: the verifier checks that a global
+ * function's memory arguments are). Returns an enum filter_verdict.
+ * Global too: checked once whatever the state of its caller (the fetch
+ * paths of 12 arguments), and its loop is the one place where 32
+ * iterations of every instruction kind are explored.
+ */
+__noinline int filter_run(const struct filter_prog *p, const struct filter_input *in)
+{
+	__u32 pc, i;
+	int m;
+
+	if (!p || !in)
+		return FILTER_FAULT;
+	pc = p->start;
 
 	for (i = 0; i < FILTER_MAX_INSNS; i++) {
 		const struct filter_insn *insn;
-		__u32 a, b, r;
+		__u32 a, b, r = 0;
 		__u64 x, y;
 
 		if (pc >= FILTER_MAX_INSNS)
@@ -135,13 +194,10 @@ static __always_inline int filter__run(const struct filter_prog *p, const struct
 			r = x <= y;
 			break;
 		case FILTER_OP_MATCH:
-			if (a == FILTER_VAL_COMM) {
-				__builtin_memcpy(buf, in->comm, FILTER_COMM_LEN);
-				buf[FILTER_COMM_LEN - 1] = 0;
-			} else if (filter__read_str(buf, x)) {
+			m = filter_match(&p->pats[insn->pat & (FILTER_MAX_PATS - 1)], in, a);
+			if (m < 0)
 				return FILTER_FAULT;
-			}
-			r = filter__glob(&p->pats[insn->pat & (FILTER_MAX_PATS - 1)], buf);
+			r = m;
 			break;
 		default:
 			return FILTER_DROP;
@@ -151,17 +207,28 @@ static __always_inline int filter__run(const struct filter_prog *p, const struct
 	return pc == FILTER_JMP_PASS ? FILTER_PASS : FILTER_DROP;
 }
 
-/* The verdict of probe @probe_id's filter on @in (FILTER_PASS when filtering is off). */
+/*
+ * The verdict of probe @probe_id's filter on @in (FILTER_PASS when
+ * filtering is off); a drop or a fault is counted in filter_counts.
+ */
 static __always_inline int filter__check(__u32 probe_id, const struct filter_input *in)
 {
 	const struct filter_prog *p;
+	__u32 k;
+	__u64 *c;
+	int v;
 
 	if (!filter_on)
 		return FILTER_PASS;
 	p = bpf_map_lookup_elem(&filter_progs, &probe_id);
-	if (!p)
-		return FILTER_FAULT;
-	return filter__run(p, in);
+	v = p ? filter_run(p, in) : FILTER_FAULT;
+	if (v == FILTER_PASS)
+		return v;
+	k = v == FILTER_FAULT ? FILTER_CNT_FAULT : FILTER_CNT_DROPPED;
+	c = bpf_map_lookup_elem(&filter_counts, &k);
+	if (c)
+		__sync_fetch_and_add(c, 1);
+	return v;
 }
 
 #endif

@@ -108,6 +108,13 @@ struct filter_input {
 	__u32 pad;
 };
 
+/* Counters of filter_counts (filter.bpf.h), per CPU. */
+enum filter_counter {
+	FILTER_CNT_DROPPED = 0, /* hits the filter dropped */
+	FILTER_CNT_FAULT, /* hits dropped because a value could not be read */
+	FILTER_CNT__MAX,
+};
+
 /* Results of the interpreter and of the reference evaluator. */
 enum filter_verdict {
 	FILTER_DROP = 0,

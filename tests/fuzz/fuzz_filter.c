@@ -51,8 +51,7 @@ static void check_error(const struct filter_error *err, const char *text, size_t
 
 static void check_prog(const struct filter_prog *p, const char *text)
 {
-	if (p->start != FILTER_JMP_PASS && p->start != FILTER_JMP_DROP &&
-	    p->start >= p->ninsns)
+	if (p->start != FILTER_JMP_PASS && p->start != FILTER_JMP_DROP && p->start >= p->ninsns)
 		die("bad start", text);
 	if (p->ninsns > FILTER_MAX_INSNS || p->npats > FILTER_MAX_PATS)
 		die("program too large", text);

@@ -25,7 +25,7 @@
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 SEC("syscall")
-int filter_run(struct filter_run_args *a)
+int filter_run_test(struct filter_run_args *a)
 {
 	struct filter_input in;
 
@@ -35,14 +35,14 @@ int filter_run(struct filter_run_args *a)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, FILTER_CNT__MAX);
+	__uint(max_entries, FCOUNT__MAX);
 	__type(key, __u32);
 	__type(value, __u64);
 } fcounts SEC(".maps");
 
 static __always_inline void fcount(__u32 loc, __u32 which)
 {
-	__u32 k = loc * FILTER_CNT__MAX + which;
+	__u32 k = loc * FCOUNT__MAX + which;
 	__u64 *c = bpf_map_lookup_elem(&fcounts, &k);
 
 	if (c)
@@ -57,17 +57,17 @@ int filter_count(struct pt_regs *ctx)
 	const struct filter_prog *fp;
 	struct filter_input in;
 	struct task_struct *task;
-	__u64 ip;
-	int v;
+	__u64 ip, v;
+	int verdict;
 
-	fcount(idx, FILTER_CNT_HITS);
+	fcount(idx, FCOUNT_HITS);
 	loc = bpf_map_lookup_elem(&locs, &idx);
 	if (!loc)
 		return 0;
 	probe = loc->probe_id;
 	fp = bpf_map_lookup_elem(&filter_progs, &probe);
 	if (!fp) {
-		fcount(idx, FILTER_CNT_FAULTS);
+		fcount(idx, FCOUNT_FAULTS);
 		return 0;
 	}
 	__builtin_memset(&in, 0, sizeof(in));
@@ -79,8 +79,9 @@ int filter_count(struct pt_regs *ctx)
 			break;
 		if (!(fp->need & (1u << i)))
 			continue;
-		if (usdt_fetch__arg(ctx, &loc->args[i], ip, &in.vals[i]))
+		if (usdt_fetch__arg(ctx, &loc->args[i], ip, &v))
 			in.fault |= 1u << i;
+		in.vals[i] = filter__opaque_val(v);
 	}
 	task = bpf_get_current_task_btf();
 	in.vals[FILTER_VAL_PID] = task->tgid;
@@ -89,10 +90,10 @@ int filter_count(struct pt_regs *ctx)
 		((__u64 *)in.comm)[0] = ((const __u64 *)task->comm)[0];
 		((__u64 *)in.comm)[1] = ((const __u64 *)task->comm)[1];
 	}
-	v = filter__run(fp, &in);
-	if (v == FILTER_PASS)
-		fcount(idx, FILTER_CNT_PASSED);
-	else if (v == FILTER_FAULT)
-		fcount(idx, FILTER_CNT_FAULTS);
+	verdict = filter_run(fp, &in);
+	if (verdict == FILTER_PASS)
+		fcount(idx, FCOUNT_PASSED);
+	else if (verdict == FILTER_FAULT)
+		fcount(idx, FCOUNT_FAULTS);
 	return 0;
 }

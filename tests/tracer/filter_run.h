@@ -10,12 +10,12 @@ struct filter_run_args {
 	__u32 pad;
 };
 
-/* filter_count's counters, per location (cookie) * FILTER_CNT__MAX + which. */
-enum filter_count_counter {
-	FILTER_CNT_HITS = 0,
-	FILTER_CNT_PASSED,
-	FILTER_CNT_FAULTS,
-	FILTER_CNT__MAX,
+/* filter_count's counters, per location (cookie) * FCOUNT__MAX + which. */
+enum fcount_counter {
+	FCOUNT_HITS = 0,
+	FCOUNT_PASSED,
+	FCOUNT_FAULTS,
+	FCOUNT__MAX,
 };
 
 #endif
