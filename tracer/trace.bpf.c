@@ -72,7 +72,7 @@ int usdt_trace(struct pt_regs *ctx)
 	const __u64 *comm;
 	char *str;
 	__u64 ip, v;
-	__u32 i, n, slot, err_mask = 0;
+	__u32 i, n, slot, off, err_mask = 0;
 
 	loc = bpf_map_lookup_elem(&locs, &idx);
 	if (!loc) {
@@ -133,13 +133,19 @@ int usdt_trace(struct pt_regs *ctx)
 		if (slot >= nslots)
 			continue;
 		/*
+		 * 6.1 loses the bounds of the register product: restore them
+		 * from the layout's constants.
+		 */
+		off = slot * str_size;
+		if (off > event_size - sizeof(*e) - max_args * sizeof(__u64) - str_size)
+			continue;
+		/*
 		 * The pointer is read back from the record, not the stack: the
 		 * copy's bounds make it precise, and a precise value on the
 		 * stack (a different range per operand form) would keep the
 		 * verifier from pruning the fetch loop's paths.
 		 */
-		if (usdt_fetch__str(str + slot * str_size, str_size,
-				    *(volatile __u64 *)&e->args[i]))
+		if (usdt_fetch__str(str + off, str_size, *(volatile __u64 *)&e->args[i]))
 			err_mask |= 1u << i;
 	}
 	e->err_mask = err_mask;
