@@ -8,11 +8,6 @@
  * costs a reserve, the fetches and a submit; user space polls on a short
  * timer. Records that do not fit are counted, never dropped silently.
  *
- * --filter: the arguments are fetched into a stack array first and the
- * probe's filter (filter.bpf.h) decides before a record is reserved, so a
- * dropped hit never touches the ring. Without a filter (filter_on == 0)
- * the verifier prunes the check away.
- *
  * Measured on a 2-vCPU VM, kernel 6.18, uprobe_multi links: a non-sleepable
  * SEC("uprobe") build of this program costs ~110 ns more per hit than the
  * sleepable one even when every string is resident, and each string in a
@@ -26,7 +21,6 @@
 
 #include "trace.h"
 #include "fetch.bpf.h"
-#include "filter.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -66,17 +60,21 @@ int usdt_trace(struct pt_regs *ctx)
 {
 	__u32 idx = bpf_get_attach_cookie(ctx);
 	const struct usdt_loc_spec *loc;
-	struct filter_input in;
 	struct trace_record *e;
 	struct task_struct *task;
 	const __u64 *comm;
 	char *str;
 	__u64 ip, v;
-	__u32 i, n, slot, off, err_mask = 0;
+	__u32 i, n, slot, err_mask = 0;
 
 	loc = bpf_map_lookup_elem(&locs, &idx);
 	if (!loc) {
 		count(TRACE_CNT_NOLOC);
+		return 0;
+	}
+	e = bpf_ringbuf_reserve(&events, event_size, 0);
+	if (!e) {
+		count(TRACE_CNT_LOST);
 		return 0;
 	}
 	/*
@@ -86,39 +84,18 @@ int usdt_trace(struct pt_regs *ctx)
 	 * kernel; user space stops at the NUL anyway.
 	 */
 	task = bpf_get_current_task_btf();
+	e->ts_ns = bpf_ktime_get_ns();
+	e->pid = task->tgid;
+	e->tid = task->pid;
+	e->loc = idx;
+	e->kind = TRACE_EV_HIT;
 	comm = (const __u64 *)task->comm;
-	in.vals[FILTER_VAL_COMM] = 0;
-	in.vals[FILTER_NVALS - 1] = 0;
-	in.pad = 0;
-	in.vals[FILTER_VAL_PID] = task->tgid;
-	in.vals[FILTER_VAL_TID] = task->pid;
-	((__u64 *)in.comm)[0] = comm[0];
-	((__u64 *)in.comm)[1] = comm[1];
+	((__u64 *)e->comm)[0] = comm[0];
+	((__u64 *)e->comm)[1] = comm[1];
 	ip = usdt_fetch__probe_ip(ctx);
 	n = loc->nargs;
 	if (n > max_args)
 		n = max_args;
-	for (i = 0; i < FETCH_MAX_ARGS; i++) {
-		v = 0;
-		if (i < n && usdt_fetch__arg(ctx, &loc->args[i], ip, &v))
-			err_mask |= 1u << i;
-		in.vals[i] = filter__opaque_val(v);
-	}
-	in.fault = err_mask;
-	if (filter__check(loc->probe_id, &in) != FILTER_PASS)
-		return 0;
-	e = bpf_ringbuf_reserve(&events, event_size, 0);
-	if (!e) {
-		count(TRACE_CNT_LOST);
-		return 0;
-	}
-	e->ts_ns = bpf_ktime_get_ns();
-	e->pid = in.vals[FILTER_VAL_PID];
-	e->tid = in.vals[FILTER_VAL_TID];
-	e->loc = idx;
-	e->kind = TRACE_EV_HIT;
-	((__u64 *)e->comm)[0] = ((__u64 *)in.comm)[0];
-	((__u64 *)e->comm)[1] = ((__u64 *)in.comm)[1];
 	e->nargs = n;
 	str = (char *)e->args + max_args * sizeof(__u64);
 	for (i = 0; i < FETCH_MAX_ARGS; i++) {
@@ -126,26 +103,15 @@ int usdt_trace(struct pt_regs *ctx)
 
 		if (i >= n || i >= max_args)
 			break;
-		e->args[i] = in.vals[i];
+		if (usdt_fetch__arg(ctx, f, ip, &v))
+			err_mask |= 1u << i;
+		e->args[i] = v;
 		if (!(f->flags & FETCH_STR))
 			continue;
 		slot = f->str_slot;
 		if (slot >= nslots)
 			continue;
-		/*
-		 * 6.1 loses the bounds of the register product: restore them
-		 * from the layout's constants.
-		 */
-		off = slot * str_size;
-		if (off > event_size - sizeof(*e) - max_args * sizeof(__u64) - str_size)
-			continue;
-		/*
-		 * The pointer is read back from the record, not the stack: the
-		 * copy's bounds make it precise, and a precise value on the
-		 * stack (a different range per operand form) would keep the
-		 * verifier from pruning the fetch loop's paths.
-		 */
-		if (usdt_fetch__str(str + off, str_size, *(volatile __u64 *)&e->args[i]))
+		if (usdt_fetch__str(str + slot * str_size, str_size, v))
 			err_mask |= 1u << i;
 	}
 	e->err_mask = err_mask;
