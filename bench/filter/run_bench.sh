@@ -54,7 +54,8 @@ bpftrace_run() { # KIND PREDICATE
 	grep -o '@c: [0-9]*' "$TMP/b.out" | cut -d' ' -f2 >"$TMP/$1.n"
 }
 bpftrace_int() { bpftrace_run bpftrace_int 'arg0 == 0'; }
-bpftrace_str() { bpftrace_run bpftrace_str 'str(arg1) == "copyfile"'; }
+# uptr(): bpftrace reads USDT pointers as kernel addresses unless told
+bpftrace_str() { bpftrace_run bpftrace_str 'str(uptr(arg1)) == "copyfile"'; }
 
 kinds=(untraced stat_count filter_int filter_str)
 ((have_bpftrace)) && kinds+=(bpftrace_int bpftrace_str)
@@ -77,7 +78,7 @@ row "usdtkit stat (plain count)" stat_count
 row "filter program: k == 0" filter_int
 row "filter program: func == \"copyfile\"" filter_str
 row "bpftrace /arg0 == 0/ count()" bpftrace_int
-row "bpftrace /str(arg1) == \"copyfile\"/ count()" bpftrace_str
+row "bpftrace /str(uptr(arg1)) == \"copyfile\"/ count()" bpftrace_str
 printf '  filter int / stat count    = %s (target <= 1.1)\n' "$(ratio "${med[filter_int]}" "${med[stat_count]}")"
 printf '  filter str / stat count    = %s (target <= 1.1)\n' "$(ratio "${med[filter_str]}" "${med[stat_count]}")"
 printf '  filter int / bpftrace int  = %s (target <= 0.9)\n' "$(ratio "${med[filter_int]}" "${med[bpftrace_int]}")"
