@@ -57,3 +57,10 @@ if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/fuzz_export_addr.c)
                              ${USDTKIT_INCLUDE_DIR})
   target_link_libraries(fuzz_export_addr PRIVATE Threads::Threads m)
 endif()
+# The --filter compiler: pure C, built from the tracer's source so it is
+# fuzzed in builds without the tracer too (the fuzz stage).
+if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/fuzz_filter.c AND EXISTS ${CMAKE_SOURCE_DIR}/tracer/filter.c)
+  usdtkit_add_fuzzer(filter ${CMAKE_CURRENT_LIST_DIR}/fuzz_filter.c)
+  target_sources(fuzz_filter PRIVATE ${CMAKE_SOURCE_DIR}/tracer/filter.c)
+  target_include_directories(fuzz_filter PRIVATE ${CMAKE_SOURCE_DIR}/tracer)
+endif()
