@@ -15,7 +15,7 @@ JOBS="${JOBS:-$(nproc)}"
 PACKAGES=(
 	build-essential cmake pkg-config clang llvm libclang-rt-14-dev clang-format git
 	libelf-dev zlib1g-dev libbpf-dev bpftool libffi-dev libcmocka-dev systemtap-sdt-dev
-	binutils gdb valgrind bpftrace bpfcc-tools
+	binutils gdb valgrind bpftrace bpfcc-tools libdw-dev
 	python3 python3-pytest python3-pip python3-venv python3-dev
 )
 
