@@ -9,7 +9,14 @@
  * constant the verifier of every kernel (6.1 included) accepts; 0 disables
  * capture and the verifier drops the code.
  *
- * Stack map: user space sets its value size (8 * ustack_depth) and
+ * Stack map (define USTACK_WITH_STACKMAP before including): only for
+ * non-sleepable programs, SEC("uprobe"): every kernel's verifier refuses a
+ * BPF_MAP_TYPE_STACK_TRACE map in a sleepable one ("Sleepable programs can
+ * only use array, hash, ringbuf and local storage maps"), so stat --by
+ * ustack runs a non-sleepable program (fetch.bpf.h's USDT_FETCH_NOSLEEP
+ * build). bpf_get_stack() itself works in both: the kernel walks the user
+ * stack with page faults disabled either way. User space sets the map's
+ * value size (8 * ustack_depth) and
  * max_entries before load (bpf_map__set_value_size, set_max_entries).
  * Without BPF_F_REUSE_STACKID a new stack whose hash bucket holds another
  * stack gets -EEXIST instead of silently replacing it: the count of that
@@ -60,7 +67,7 @@ static __always_inline void ustack__capture(struct pt_regs *ctx, struct ustack_r
 		return;
 	}
 	n = bpf_get_stack(ctx, rec->ips, size, BPF_F_USER_STACK);
-	rec->nframes = n < 0 ? (__s32)n : (__s32)(n / 8);
+	rec->nframes = n < 0 ? (__s32)n : (__s32)((__u64)n / 8);
 	if (at_entry) {
 		rec->flags = USTACK_F_ENTRY;
 		rec->entry_ret = ustack__entry_ret(ctx);
