@@ -613,9 +613,12 @@ int symbolizer__symbolize(struct symbolizer *s, pid_t pid, const uint64_t *addrs
 				return err;
 			m = map_find(p, addrs[i]);
 		}
-		if (!m)
+		if (!m) {
+			f->kind = p->nmaps ? SYM_FRAME_NOT_CODE : SYM_FRAME_UNKNOWN;
 			continue;
+		}
 		f->object = m->path;
+		f->kind = m->path ? SYM_FRAME_OBJECT : SYM_FRAME_ANON;
 		if (!m->obj)
 			continue;
 		a = addrs[i] + m->delta;
@@ -625,6 +628,7 @@ int symbolizer__symbolize(struct symbolizer *s, pid_t pid, const uint64_t *addrs
 			continue;
 		f->symbol = e->name;
 		f->offset = a - e->start;
+		f->kind = SYM_FRAME_SYMBOL;
 		resolved++;
 	}
 	return resolved;

@@ -23,6 +23,20 @@
 
 struct symbolizer;
 
+/* What an address turned out to be. */
+enum sym_frame_kind {
+	SYM_FRAME_UNKNOWN = 0, /* no snapshot of the process (gone before it was seen) */
+	SYM_FRAME_SYMBOL, /* in an object, with a symbol */
+	SYM_FRAME_OBJECT, /* in an object (or [vdso]), no symbol covers it */
+	SYM_FRAME_ANON, /* anonymous executable memory: JIT code, a trampoline */
+	/*
+	 * Outside every executable mapping: not a return address. Past the
+	 * first frame this is what a frame-pointer chain through code built
+	 * without frame pointers yields; every later frame is derived from it.
+	 */
+	SYM_FRAME_NOT_CODE,
+};
+
 /*
  * One frame. Strings belong to the symbolizer: valid until
  * symbolizer__forget_pid() of that process or symbolizer__free().
@@ -33,6 +47,7 @@ struct sym_frame {
 	uint64_t offset; /* addr - symbol's start (0 when no symbol) */
 	const char *object; /* the mapped path as /proc/PID/maps names it; NULL: no mapping */
 	uint64_t obj_vaddr; /* addr at the object's link-time addresses (0: object not read) */
+	enum sym_frame_kind kind;
 };
 
 struct symbolizer_opts {

@@ -28,9 +28,19 @@ size_t ustack__merge_entry(uint64_t *ips, size_t n, size_t cap, uint32_t flags, 
 	return n + 1;
 }
 
+size_t ustack__trim(const struct sym_frame *frames, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (frames[i].kind == SYM_FRAME_NOT_CODE)
+			return i;
+	return n;
+}
+
 int ustack__write_text(FILE *out, const struct sym_frame *frames, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
+	size_t keep = ustack__trim(frames, n);
+
+	for (size_t i = 0; i < keep; i++) {
 		const struct sym_frame *f = &frames[i];
 
 		if (f->symbol)
@@ -40,6 +50,9 @@ int ustack__write_text(FILE *out, const struct sym_frame *frames, size_t n)
 			fprintf(out, "        0x%" PRIx64 " (%s)\n", f->addr,
 				f->object ? f->object : "[unknown]");
 	}
+	if (keep < n)
+		fprintf(out, "        [0x%" PRIx64 " is not code: frame pointers missing above]\n",
+			frames[keep].addr);
 	return ferror(out) ? -EIO : 0;
 }
 
@@ -47,6 +60,7 @@ void ustack__write_json(struct json_writer *w, const struct sym_frame *frames, s
 {
 	char addr[24];
 
+	n = ustack__trim(frames, n);
 	json__array_begin(w);
 	for (size_t i = 0; i < n; i++) {
 		const struct sym_frame *f = &frames[i];
@@ -183,7 +197,7 @@ static char *append(char *line, size_t *len, size_t *cap, const char *s, size_t 
 int ustack_folded__add(struct ustack_folded *f, const char *root, const struct sym_frame *frames,
 		       size_t n, uint64_t count)
 {
-	size_t len = 0, cap = 0, need;
+	size_t len = 0, cap = 0, need, keep = ustack__trim(frames, n);
 	char name[256], *line = NULL, *big;
 	struct folded_entry *e;
 
@@ -193,7 +207,13 @@ int ustack_folded__add(struct ustack_folded *f, const char *root, const struct s
 		line = append(line, &len, &cap, name,
 			      need < sizeof(name) ? need : sizeof(name) - 1);
 	}
-	for (size_t i = n; line && i-- > 0;) {
+	if (line && keep < n) {
+		if (len)
+			line = append(line, &len, &cap, ";", 1);
+		if (line)
+			line = append(line, &len, &cap, "[truncated]", 11);
+	}
+	for (size_t i = keep; line && i-- > 0;) {
 		if (len)
 			line = append(line, &len, &cap, ";", 1);
 		if (!line)

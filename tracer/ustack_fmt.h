@@ -29,7 +29,22 @@
  */
 size_t ustack__merge_entry(uint64_t *ips, size_t n, size_t cap, uint32_t flags, uint64_t entry_ret);
 
-/* Text lines (each ends with '\n'). Returns 0 or -EIO on a write error. */
+/*
+ * The frames worth showing: up to, not including, the first frame after
+ * the probe's that is not code (SYM_FRAME_NOT_CODE). Such an address is
+ * what the kernel's frame-pointer walk returns once it has gone through
+ * code built without frame pointers, and every later frame was read
+ * through it, so nothing after it can be trusted. All printers below cut
+ * there; the text and folded forms say so, JSON callers can compare
+ * ustack__trim() with n (e.g. for a "ustack_truncated" field).
+ */
+size_t ustack__trim(const struct sym_frame *frames, size_t n);
+
+/*
+ * Text lines (each ends with '\n'), then, when cut, one line
+ * "        [0x... is not code: frame pointers missing above]".
+ * Returns 0 or -EIO on a write error.
+ */
 int ustack__write_text(FILE *out, const struct sym_frame *frames, size_t n);
 /* One JSON array value (the caller writes the key, if any). */
 void ustack__write_json(struct json_writer *w, const struct sym_frame *frames, size_t n);
@@ -49,6 +64,8 @@ void ustack_folded__free(struct ustack_folded *f);
 /*
  * Adds @count hits of a stack (@frames innermost first). @root, when not
  * NULL, becomes the outermost frame (e.g. the probe or the command name).
+ * A cut stack (ustack__trim) gets a "[truncated]" frame in place of what
+ * was cut, so its hits stay visibly apart from complete stacks.
  * Returns 0 or -ENOMEM.
  */
 int ustack_folded__add(struct ustack_folded *f, const char *root, const struct sym_frame *frames,

@@ -12,6 +12,8 @@
  *     symbolized after the process exited (the snapshot keeps the memfd);
  *   - JIT-like code in an anonymous mapping: that frame has an address
  *     and neither object nor symbol, and the frames around it still resolve;
+ *   - a frame-pointer chain through code without frame pointers: the
+ *     bogus return address is classified as not code and the stack cut;
  *   - sleepable and non-sleepable capture give the same stack;
  *   - counts per distinct stack in a stack map, folded: N fires -> N.
  */
@@ -350,9 +352,11 @@ static void jit_frame(void **state)
 	capture_one("jit", &rs, &c, &vaddr, "exe", fixture_path("ustack_chain"));
 	assert_true(symbolizer__symbolize(s, c.pid, rs.r[0].ips, rs.r[0].n, f) >= 4);
 	expect_frames(f, rs.r[0].n, 0, inner, 2, c.path);
-	/* the thunk: an address, no object, no symbol */
+	/* the thunk: an address, no object, no symbol, but code */
 	assert_null(f[2].symbol);
 	assert_null(f[2].object);
+	assert_int_equal(f[2].kind, SYM_FRAME_ANON);
+	assert_int_equal(ustack__trim(f, rs.r[0].n), rs.r[0].n);
 	assert_int_equal(f[2].addr, rs.r[0].ips[2]);
 	expect_frames(f, rs.r[0].n, 3, outer, 2, c.path);
 	m = fmemopen(text, sizeof(text), "w");
@@ -364,6 +368,45 @@ static void jit_frame(void **state)
 		 (unsigned long long)f[0].offset, c.path, (unsigned long long)f[1].offset, c.path,
 		 (unsigned long long)f[2].addr);
 	assert_string_equal(text, text + 2048);
+	chain_end(&c);
+	symbolizer__free(s);
+}
+
+/*
+ * A frame-pointer chain through code without frame pointers: the walk
+ * returns a "return address" that is not code; the stack is cut there.
+ */
+static void not_code_frame(void **state)
+{
+	static const char *const want[] = {"nofp"};
+	struct symbolizer *s = symbolizer__new(NULL);
+	struct sym_frame f[DEPTH + 1];
+	char text[4096], want_text[1024];
+	struct recs rs = {0};
+	struct chain c;
+	uint64_t vaddr;
+	FILE *m;
+
+	(void)state;
+	assert_non_null(s);
+	capture_one("nofp", &rs, &c, &vaddr, "nofp", fixture_path("ustack_chain"));
+	assert_int_equal(rs.r[0].n, 2);
+	assert_int_equal(rs.r[0].ips[1], 0x414141414140);
+	assert_int_equal(symbolizer__symbolize(s, c.pid, rs.r[0].ips, rs.r[0].n, f), 1);
+	expect_frames(f, rs.r[0].n, 0, want, 1, c.path);
+	assert_int_equal(f[0].kind, SYM_FRAME_SYMBOL);
+	assert_int_equal(f[1].kind, SYM_FRAME_NOT_CODE);
+	assert_null(f[1].object);
+	assert_int_equal(ustack__trim(f, rs.r[0].n), 1);
+	m = fmemopen(text, sizeof(text), "w");
+	assert_non_null(m);
+	assert_int_equal(ustack__write_text(m, f, rs.r[0].n), 0);
+	fclose(m);
+	snprintf(want_text, sizeof(want_text),
+		 "        nofp+%llu (%s)\n"
+		 "        [0x414141414140 is not code: frame pointers missing above]\n",
+		 (unsigned long long)f[0].offset, c.path);
+	assert_string_equal(text, want_text);
 	chain_end(&c);
 	symbolizer__free(s);
 }
@@ -464,6 +507,7 @@ static void unknown_process(void **state)
 	assert_null(f[0].symbol);
 	assert_null(f[0].object);
 	assert_null(f[1].object);
+	assert_int_equal(f[1].kind, SYM_FRAME_UNKNOWN);
 	symbolizer__free(s);
 }
 
@@ -472,7 +516,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(pie_executable),   cmocka_unit_test(shared_library),
 		cmocka_unit_test(runtime_provider), cmocka_unit_test(jit_frame),
-		cmocka_unit_test(folded_counts),    cmocka_unit_test(unknown_process),
+		cmocka_unit_test(not_code_frame),   cmocka_unit_test(folded_counts),
+		cmocka_unit_test(unknown_process),
 	};
 	int rc = tt_bpf_permitted();
 

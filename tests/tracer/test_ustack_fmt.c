@@ -146,6 +146,59 @@ static void folded_names(void **state)
 	ustack_folded__free(fo);
 }
 
+static void trim_fn(FILE *f, void *arg)
+{
+	const struct sym_frame *fr = arg;
+	struct json_writer w;
+
+	assert_int_equal(ustack__write_text(f, fr, 4), 0);
+	json_writer__init(&w, f);
+	ustack__write_json(&w, fr, 4);
+	json__newline(&w);
+}
+
+/* A frame that is not code ends the stack: it and what follows are not shown as frames. */
+static void trims_not_code(void **state)
+{
+	const struct sym_frame fr[] = {
+		{.addr = 0x1010,
+		 .symbol = "c",
+		 .offset = 16,
+		 .object = "/x",
+		 .kind = SYM_FRAME_SYMBOL},
+		{.addr = 0x2020, .object = "/x", .kind = SYM_FRAME_OBJECT},
+		{.addr = 0x706d6f633379702f, .kind = SYM_FRAME_NOT_CODE},
+		{.addr = 0x1080,
+		 .symbol = "main",
+		 .offset = 8,
+		 .object = "/x",
+		 .kind = SYM_FRAME_SYMBOL},
+	};
+	struct ustack_folded *fo = ustack_folded__new();
+	char *s;
+
+	(void)state;
+	assert_non_null(fo);
+	assert_int_equal(ustack__trim(fr, 4), 2);
+	assert_int_equal(ustack__trim(fr, 2), 2);
+	assert_int_equal(ustack__trim(fr + 2, 2), 2); /* never the probe's own frame */
+	s = capture(trim_fn, (void *)fr);
+	assert_string_equal(
+		s, "        c+16 (/x)\n"
+		   "        0x2020 (/x)\n"
+		   "        [0x706d6f633379702f is not code: frame pointers missing above]\n"
+		   "[{\"addr\":\"0x1010\",\"symbol\":\"c\",\"offset\":16,\"object\":\"/x\"},"
+		   "{\"addr\":\"0x2020\",\"symbol\":null,\"offset\":null,\"object\":\"/x\"}]\n");
+	free(s);
+	assert_int_equal(ustack_folded__add(fo, "p", fr, 4, 2), 0);
+	assert_int_equal(ustack_folded__add(fo, "p", fr, 2, 1), 0);
+	s = capture(folded_fn, fo);
+	assert_string_equal(s, "p;[truncated];[x];c 2\n"
+			       "p;[x];c 1\n");
+	free(s);
+	ustack_folded__free(fo);
+}
+
 static void merge_entry(void **state)
 {
 	uint64_t ips[4] = {0x100, 0x300, 0x400};
@@ -177,9 +230,9 @@ static void merge_entry(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(text_lines),  cmocka_unit_test(json_frames),
-		cmocka_unit_test(folded_sums), cmocka_unit_test(folded_names),
-		cmocka_unit_test(merge_entry),
+		cmocka_unit_test(text_lines),	  cmocka_unit_test(json_frames),
+		cmocka_unit_test(folded_sums),	  cmocka_unit_test(folded_names),
+		cmocka_unit_test(trims_not_code), cmocka_unit_test(merge_entry),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,10 +10,13 @@
  *        (the probe nop is its first instruction) -> hit, c, b, a, main
  *   jit: a calls b through a thunk in an anonymous executable mapping
  *        (like JIT code: no object, no symbol) -> c, b, [anon], a, main
+ *   nofp: c calls nofp, which points %rbp at data before probe ustk:nofp,
+ *        as code built without frame pointers may leave it -> nofp, then
+ *        one "return address" that is not code, and nothing else
  * Prints "ready PID" (rt: "ready PID FD" with the provider's memfd), waits
  * for a line on stdin, fires COUNT times, prints "done" and waits for
  * stdin to close before exiting.
- * Usage: ustack_chain exe|lib|rt|jit COUNT
+ * Usage: ustack_chain exe|lib|rt|jit|nofp COUNT
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -31,13 +34,25 @@ void ustk_lib_a(int i);
 
 static void (*rt_stub)(void);
 static void (*jit_thunk)(int);
-static int use_stub, use_jit;
+static int use_stub, use_jit, use_nofp;
 volatile int sink;
+
+/* A frame record ({next frame, return address}) whose return address is not code. */
+static uint64_t fake_frame[2] = {0, 0x414141414140};
+
+NOINLINE void nofp(void)
+{
+	__asm__ volatile("push %%rbp\n\tlea %0, %%rbp" : : "m"(fake_frame) : "memory");
+	USDT(ustk, nofp);
+	__asm__ volatile("pop %%rbp" : : : "memory");
+}
 
 NOINLINE void c(int i)
 {
 	if (use_stub)
 		rt_stub();
+	else if (use_nofp)
+		nofp();
 	else
 		USDT(ustk, exe, i);
 	sink++;
@@ -108,6 +123,7 @@ int main(int argc, char **argv)
 			}
 			use_jit = 1;
 		}
+		use_nofp = !strcmp(mode, "nofp");
 		printf("ready %d\n", (int)getpid());
 	}
 	if (!fgets(line, sizeof(line), stdin))
