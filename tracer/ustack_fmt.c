@@ -10,9 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <linux/types.h>
-
-#include "ustack.h"
 #include "ustack_fmt.h"
 
 size_t ustack__merge_entry(uint64_t *ips, size_t n, size_t cap, uint32_t flags, uint64_t entry_ret)
@@ -34,6 +31,34 @@ size_t ustack__trim(const struct sym_frame *frames, size_t n)
 		if (frames[i].kind == SYM_FRAME_NOT_CODE)
 			return i;
 	return n;
+}
+
+size_t ustack__from_rec(const struct ustack_rec *rec, unsigned int depth, uint64_t *ips, size_t cap)
+{
+	size_t n;
+
+	if (rec->nframes <= 0 || !cap)
+		return 0;
+	n = (size_t)rec->nframes;
+	if (n > depth)
+		n = depth;
+	if (n > cap)
+		n = cap;
+	memcpy(ips, rec->ips, n * sizeof(*ips));
+	return ustack__merge_entry(ips, n, cap, rec->flags, rec->entry_ret);
+}
+
+size_t ustack__from_map(const uint64_t *value, unsigned int depth, const struct ustack_key *key,
+			uint64_t *ips, size_t cap)
+{
+	size_t n = 0;
+
+	if (key->stackid < 0)
+		return 0;
+	while (n < depth && n < cap && value[n])
+		n++;
+	memcpy(ips, value, n * sizeof(*ips));
+	return ustack__merge_entry(ips, n, cap, key->flags, key->entry_ret);
 }
 
 int ustack__write_text(FILE *out, const struct sym_frame *frames, size_t n)

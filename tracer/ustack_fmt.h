@@ -19,8 +19,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <linux/types.h>
+
 #include "json.h"
 #include "symbolize.h"
+#include "ustack.h"
 
 /*
  * Puts @entry_ret in as the second frame of @ips (@n frames, room for
@@ -28,6 +31,23 @@
  * put it there. Drops the outermost frame when full. Returns the count.
  */
 size_t ustack__merge_entry(uint64_t *ips, size_t n, size_t cap, uint32_t flags, uint64_t entry_ret);
+
+/*
+ * The frames of a ring record's stack (@depth: the ustack_depth it was
+ * captured with) into @ips (room for @cap >= depth + 1: the entry frame
+ * may add one), entry frame merged. Returns the count; 0 when the capture
+ * failed (rec->nframes < 0: no user stack, e.g. -EFAULT).
+ */
+size_t ustack__from_rec(const struct ustack_rec *rec, unsigned int depth, uint64_t *ips,
+			size_t cap);
+/*
+ * The same for a stack map value (@depth slots, unused ones zero) counted
+ * under @key: copies it into @ips (room for @cap >= depth + 1). 0 when
+ * the key holds a failed capture (stackid < 0, e.g. -EEXIST: the stack
+ * map's bucket held another stack).
+ */
+size_t ustack__from_map(const uint64_t *value, unsigned int depth, const struct ustack_key *key,
+			uint64_t *ips, size_t cap);
 
 /*
  * The frames worth showing: up to, not including, the first frame after

@@ -191,9 +191,7 @@ static int on_rec(void *ctx, void *data, size_t size)
 	r->pid = pr->pid;
 	r->sleepable = pr->sleepable;
 	assert_true(pr->stack.nframes > 0 && pr->stack.nframes <= DEPTH);
-	memcpy(r->ips, pr->stack.ips, pr->stack.nframes * 8);
-	r->n = ustack__merge_entry(r->ips, pr->stack.nframes, DEPTH + 1, pr->stack.flags,
-				   pr->stack.entry_ret);
+	r->n = ustack__from_rec(&pr->stack, DEPTH, r->ips, DEPTH + 1);
 	return 0;
 }
 
@@ -449,17 +447,16 @@ static void folded_counts(void **state)
 	assert_int_equal(skel->bss->failed, 0);
 	err = bpf_map_get_next_key(bpf_map__fd(skel->maps.counts), NULL, &key);
 	while (!err) {
-		size_t n = 0;
+		uint64_t value[DEPTH] = {0};
+		size_t n;
 
 		assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.counts), &key, &count),
 				 0);
 		assert_true(key.stackid >= 0);
-		memset(ips, 0, sizeof(ips));
 		assert_int_equal(
-			bpf_map_lookup_elem(bpf_map__fd(skel->maps.ustacks), &key.stackid, ips), 0);
-		while (n < DEPTH && ips[n])
-			n++;
-		n = ustack__merge_entry(ips, n, DEPTH + 1, key.flags, key.entry_ret);
+			bpf_map_lookup_elem(bpf_map__fd(skel->maps.ustacks), &key.stackid, value),
+			0);
+		n = ustack__from_map(value, DEPTH, &key, ips, DEPTH + 1);
 		assert_true(symbolizer__symbolize(s, key.pid, ips, n, f) >= 4);
 		assert_int_equal(ustack_folded__add(fo, NULL, f, n, count), 0);
 		total += count;

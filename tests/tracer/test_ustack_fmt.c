@@ -227,12 +227,48 @@ static void merge_entry(void **state)
 	assert_int_equal(ustack__merge_entry(done, 1, 3, USTACK_F_ENTRY, 0), 1);
 }
 
+/* Ring records and stack map values into frames. */
+static void from_kernel(void **state)
+{
+	union {
+		struct ustack_rec r;
+		uint64_t raw[2 + 4];
+	} u = {.r = {.nframes = 3, .flags = USTACK_F_ENTRY, .entry_ret = 0x200}};
+	uint64_t value[4] = {0x100, 0x300, 0, 0};
+	struct ustack_key key = {.stackid = 5};
+	uint64_t ips[5];
+
+	(void)state;
+	u.r.ips[0] = 0x100;
+	u.r.ips[1] = 0x300;
+	u.r.ips[2] = 0x400;
+	u.r.ips[3] = 0xdead; /* beyond nframes: not a frame */
+	assert_int_equal(ustack__from_rec(&u.r, 4, ips, 5), 4);
+	assert_int_equal(ips[1], 0x200);
+	assert_int_equal(ips[3], 0x400);
+	u.r.nframes = 9; /* more than the depth it was captured with: clamped */
+	u.r.flags = 0;
+	assert_int_equal(ustack__from_rec(&u.r, 4, ips, 5), 4);
+	u.r.nframes = -14; /* -EFAULT */
+	assert_int_equal(ustack__from_rec(&u.r, 4, ips, 5), 0);
+	/* a stack map value ends at the first zero slot */
+	assert_int_equal(ustack__from_map(value, 4, &key, ips, 5), 2);
+	key.flags = USTACK_F_ENTRY;
+	key.entry_ret = 0x200;
+	assert_int_equal(ustack__from_map(value, 4, &key, ips, 5), 3);
+	assert_int_equal(ips[1], 0x200);
+	assert_int_equal(ips[2], 0x300);
+	key.stackid = -17; /* -EEXIST: a hash collision in the stack map */
+	assert_int_equal(ustack__from_map(value, 4, &key, ips, 5), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(text_lines),	  cmocka_unit_test(json_frames),
 		cmocka_unit_test(folded_sums),	  cmocka_unit_test(folded_names),
 		cmocka_unit_test(trims_not_code), cmocka_unit_test(merge_entry),
+		cmocka_unit_test(from_kernel),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
