@@ -29,6 +29,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,8 @@ struct sym_entry {
 	uint64_t key; /* 0: empty slot (address 0 is never looked up) */
 	const char *name; /* in the ELF's string table, NULL: no symbol */
 	uint64_t start; /* symbol's start, object address */
+	const char *file; /* owned by libdw, NULL: unknown or not asked for */
+	int line;
 };
 
 struct sym_object {
@@ -84,6 +87,7 @@ struct symbolizer {
 	struct sym_object *objects;
 	struct sym_proc *procs;
 	int refresh_ms;
+	bool lines;
 	struct symbolizer_stats st;
 	Dwfl_Callbacks cb;
 };
@@ -457,6 +461,8 @@ struct symbolizer *symbolizer__new(const struct symbolizer_opts *opts)
 		return NULL;
 	}
 	s->refresh_ms = opts && opts->refresh_ms ? opts->refresh_ms : DEFAULT_REFRESH_MS;
+	if (opts && opts->sz >= offsetof(struct symbolizer_opts, lines) + sizeof(opts->lines))
+		s->lines = opts->lines;
 	s->cb.find_elf = find_elf;
 	s->cb.find_debuginfo = find_debuginfo;
 	s->cb.section_address = dwfl_offline_section_address;
@@ -583,6 +589,12 @@ static const struct sym_entry *object_lookup(struct symbolizer *s, struct sym_ob
 	e->key = key;
 	e->name = name && *name ? name : NULL;
 	e->start = key - off;
+	if (s->lines) {
+		Dwfl_Line *l = dwfl_module_getsrc(o->mod, key);
+
+		if (l)
+			e->file = dwfl_lineinfo(l, NULL, &e->line, NULL, NULL, NULL);
+	}
 	o->cache_len++;
 	return e;
 }
@@ -624,6 +636,10 @@ int symbolizer__symbolize(struct symbolizer *s, pid_t pid, const uint64_t *addrs
 		a = addrs[i] + m->delta;
 		f->obj_vaddr = a;
 		e = object_lookup(s, m->obj, a - back);
+		if (e && e->file && e->line > 0) {
+			f->file = e->file;
+			f->line = e->line;
+		}
 		if (!e || !e->name)
 			continue;
 		f->symbol = e->name;

@@ -48,6 +48,9 @@ struct sym_frame {
 	const char *object; /* the mapped path as /proc/PID/maps names it; NULL: no mapping */
 	uint64_t obj_vaddr; /* addr at the object's link-time addresses (0: object not read) */
 	enum sym_frame_kind kind;
+	/* source of the instruction (of the call, for return addresses): opts.lines and DWARF */
+	const char *file; /* NULL: not asked for, or no line table covers it */
+	unsigned int line;
 };
 
 struct symbolizer_opts {
@@ -58,6 +61,12 @@ struct symbolizer_opts {
 	 * 0: the default, 20 ms; negative: never.
 	 */
 	int refresh_ms;
+	/*
+	 * Also look up file:line in the objects' DWARF line tables (their
+	 * own, or the build-id debug file's). Costs loading DWARF once per
+	 * object; frames are cached with their line.
+	 */
+	bool lines;
 };
 
 /* NULL and errno set (ENOMEM, EINVAL) on failure. @opts may be NULL. */

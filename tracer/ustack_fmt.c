@@ -100,6 +100,10 @@ void ustack__write_json(struct json_writer *w, const struct sym_frame *frames, s
 		else
 			json__null(w);
 		json__kv_string(w, "object", f->object);
+		if (f->file) {
+			json__kv_string(w, "file", f->file);
+			json__kv_uint(w, "line", f->line);
+		}
 		json__object_end(w);
 	}
 	json__array_end(w);

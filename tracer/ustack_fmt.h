@@ -6,7 +6,7 @@
  *  - text, as bpftrace prints ustack: one indented line per frame,
  *    innermost first, "        symbol+offset (object)";
  *  - JSON: an array of {"addr": "0x...", "symbol", "offset", "object"}
- *    (null where unknown);
+ *    (null where unknown), plus "file" and "line" where known;
  *  - folded, for flame graphs (flamegraph.pl, inferno): one line per
  *    distinct stack, frames outermost first joined by ';', then a space
  *    and the count. Equal lines are summed (ustack_folded), since one

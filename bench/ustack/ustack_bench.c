@@ -8,7 +8,9 @@
  *   - counts hits, and counts hits per stack (bpf_get_stackid, 16 frames);
  * then the symbolizer's throughput (tracer/symbolize.c) on the captured
  * stack, cold (first sight of the process) and warm (cached objects and
- * symbols). Each figure is measured REPEAT times: min and max are shown.
+ * symbols). Each figure is measured REPEAT times: min and max are shown;
+ * ratios and added costs are paired within a run (each run measures every
+ * variant back to back), which a shared VM's changing load distorts less.
  *
  * Usage: ustack_bench [FIRES [REPEAT]]   as root
  *        ustack_bench loop FIRES          the loop alone, ns/fire on stdout
@@ -101,11 +103,12 @@ static double run(long fires, struct ctx *c)
 }
 
 struct range {
-	double min, max;
+	double min, max, last;
 };
 
 static void add(struct range *r, double v, int i)
 {
+	r->last = v;
 	if (!i || v < r->min)
 		r->min = v;
 	if (!i || v > r->max)
@@ -177,17 +180,18 @@ static int probe_offset(const char *exe, uint64_t *off)
 	return err;
 }
 
-static void row(const char *what, const struct range *r, const struct range *base)
+/* @ratio: the range of the per-run ratios to the row it is compared with. */
+static void row(const char *what, const struct range *r, const struct range *ratio)
 {
 	printf("  %-44s %8.1f .. %8.1f ns/fire", what, r->min, r->max);
-	if (base)
-		printf("   x%.2f .. x%.2f", r->min / base->max, r->max / base->min);
+	if (ratio)
+		printf("   x%.2f .. x%.2f", ratio->min, ratio->max);
 	printf("\n");
 }
 
 int main(int argc, char **argv)
 {
-	struct range untraced, rec0, rec16, cnt, cnt16, cold, warm;
+	struct range untraced, rec0, rec16, cnt, cnt16, cold, warm, r_rec, r_cnt, d_rec, d_cnt;
 	long fires = 1000000, loops = 200000;
 	struct sym_frame frames[DEPTH];
 	struct ctx c = {0};
@@ -229,6 +233,11 @@ int main(int argc, char **argv)
 		if (measure(exe, off, W_COUNT_STACK, DEPTH, fires, &ns, &c))
 			goto fail;
 		add(&cnt16, ns, i);
+		/* paired within a run: the load of a shared VM changes between runs */
+		add(&r_rec, rec16.last / rec0.last, i);
+		add(&d_rec, rec16.last - rec0.last, i);
+		add(&r_cnt, cnt16.last / cnt.last, i);
+		add(&d_cnt, cnt16.last - cnt.last, i);
 	}
 	/* one stack to symbolize */
 	if (measure(exe, off, W_RECORD, DEPTH, 1, &ns, &c) || c.nstack != DEPTH) {
@@ -262,12 +271,12 @@ int main(int argc, char **argv)
 	       DEPTH, CALL_DEPTH, fires, repeat);
 	row("untraced", &untraced, NULL);
 	row("trace-like record, no stack (uprobe.s)", &rec0, NULL);
-	row("trace-like record + 16-frame ustack", &rec16, &rec0);
+	row("trace-like record + 16-frame ustack", &rec16, &r_rec);
 	row("count (uprobe)", &cnt, NULL);
-	row("count per stack id, 16 frames", &cnt16, &cnt);
-	printf("  16-frame stack cost: record +%.0f .. +%.0f ns, stack id +%.0f .. +%.0f ns\n",
-	       rec16.min - rec0.max, rec16.max - rec0.min, cnt16.min - cnt.max,
-	       cnt16.max - cnt.min);
+	row("count per stack id, 16 frames", &cnt16, &r_cnt);
+	printf("  16-frame stack, per hit (paired runs): record +%.0f .. +%.0f ns, "
+	       "stack id +%.0f .. +%.0f ns\n",
+	       d_rec.min, d_rec.max, d_cnt.min, d_cnt.max);
 	printf("  symbolize, cold (maps + objects + symbols) %8.0f .. %8.0f us for %d frames\n",
 	       cold.min, cold.max, DEPTH);
 	printf("  symbolize, warm cache                      %8.2f .. %8.2f M frames/s\n", warm.min,

@@ -246,10 +246,33 @@ static void capture_one(const char *mode, struct recs *rs, struct chain *c, uint
 	assert_int_equal(rs->r[0].pid, c->pid);
 }
 
+/* Line number of the first line of the fixture's source containing @text. */
+static unsigned int source_line(const char *text)
+{
+	const char *src = getenv("USDTKIT_SOURCE_DIR");
+	char path[512], buf[512];
+	unsigned int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/tests/tracer/ustack_fixtures/ustack_chain.c",
+		 src ? src : ".");
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(buf, sizeof(buf), f)) {
+		n++;
+		if (strstr(buf, text))
+			break;
+	}
+	assert_false(feof(f));
+	fclose(f);
+	return n;
+}
+
 static void pie_executable(void **state)
 {
 	static const char *const want[] = {"c", "b", "a", "main"};
-	struct symbolizer *s = symbolizer__new(NULL);
+	struct symbolizer_opts o = {.sz = sizeof(o), .lines = true};
+	struct symbolizer *s = symbolizer__new(&o);
 	struct sym_frame f[DEPTH + 1];
 	struct recs rs = {0};
 	struct chain c;
@@ -265,6 +288,13 @@ static void pie_executable(void **state)
 	assert_int_equal(f[0].offset, vaddr - symbol_value(c.path, "c"));
 	/* a PIE: the runtime address is not the link-time one */
 	assert_int_not_equal(f[0].addr, vaddr);
+	/* file:line of the probe, and of the call for a return address */
+	assert_non_null(f[0].file);
+	assert_string_equal(strrchr(f[0].file, '/') ? strrchr(f[0].file, '/') + 1 : f[0].file,
+			    "ustack_chain.c");
+	assert_int_equal(f[0].line, source_line("USDT(ustk, exe, i);"));
+	assert_non_null(f[1].file);
+	assert_int_equal(f[1].line, source_line("\tc(i);"));
 	chain_end(&c);
 	symbolizer__free(s);
 }

@@ -227,6 +227,34 @@ static void merge_entry(void **state)
 	assert_int_equal(ustack__merge_entry(done, 1, 3, USTACK_F_ENTRY, 0), 1);
 }
 
+static void json_line_fn(FILE *f, void *arg)
+{
+	const struct sym_frame fr = {.addr = 0x10,
+				     .symbol = "c",
+				     .offset = 4,
+				     .object = "/x",
+				     .file = "/src/c.c",
+				     .line = 42};
+	struct json_writer w;
+
+	(void)arg;
+	json_writer__init(&w, f);
+	ustack__write_json(&w, &fr, 1);
+	json__newline(&w);
+}
+
+/* file and line appear only when the symbolizer found them */
+static void json_file_line(void **state)
+{
+	char *s = capture(json_line_fn, NULL);
+
+	(void)state;
+	assert_string_equal(s,
+			    "[{\"addr\":\"0x10\",\"symbol\":\"c\",\"offset\":4,\"object\":\"/x\","
+			    "\"file\":\"/src/c.c\",\"line\":42}]\n");
+	free(s);
+}
+
 /* Ring records and stack map values into frames. */
 static void from_kernel(void **state)
 {
@@ -268,7 +296,7 @@ int main(void)
 		cmocka_unit_test(text_lines),	  cmocka_unit_test(json_frames),
 		cmocka_unit_test(folded_sums),	  cmocka_unit_test(folded_names),
 		cmocka_unit_test(trims_not_code), cmocka_unit_test(merge_entry),
-		cmocka_unit_test(from_kernel),
+		cmocka_unit_test(from_kernel),	  cmocka_unit_test(json_file_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
