@@ -70,15 +70,26 @@ struct sym_object {
 
 struct sym_map {
 	uint64_t start, end, pgoff;
+	dev_t dev;
+	ino_t ino;
 	char *path; /* as maps names it */
 	struct sym_object *obj; /* NULL: not an object we could read */
 	int64_t delta; /* object address = runtime address + delta (when obj) */
+	bool moved; /* its path and object went to a newer snapshot */
 };
 
 struct sym_proc {
 	pid_t pid;
 	struct sym_map *maps; /* sorted by start */
 	size_t nmaps;
+	/*
+	 * Mappings gone from a later snapshot (a dlclose'd library, an
+	 * unloaded runtime provider): still searched, newest last, so stacks
+	 * captured before the unload resolve; and they keep the strings and
+	 * objects frames already handed out point into.
+	 */
+	struct sym_map *retired;
+	size_t nretired;
 	uint64_t read_ns; /* when maps were last read (0: never succeeded) */
 	struct sym_proc *next;
 };
@@ -347,10 +358,59 @@ static int read_maps(pid_t pid, char **out)
 	return 0;
 }
 
-/* Builds @p's mapping table from a fresh read of its maps; keeps the old one on error. */
+/* The entry of @p's current snapshot that is this very mapping, or NULL. */
+static struct sym_map *same_map(struct sym_proc *p, uint64_t start, uint64_t end, uint64_t pgoff,
+				dev_t dev, ino_t ino, const char *path)
+{
+	size_t lo = 0, hi = p->nmaps;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		struct sym_map *m = &p->maps[mid];
+
+		if (start < m->start) {
+			hi = mid;
+		} else if (start > m->start) {
+			lo = mid + 1;
+		} else {
+			if (m->moved || m->end != end || m->pgoff != pgoff || m->dev != dev ||
+			    m->ino != ino || !m->path != !*path ||
+			    (m->path && strcmp(m->path, path)))
+				return NULL;
+			return m;
+		}
+	}
+	return NULL;
+}
+
+/* Moves what the new snapshot did not take over from @p's current one to retired. */
+static int retire(struct sym_proc *p)
+{
+	size_t keep = 0;
+	struct sym_map *r;
+
+	for (size_t i = 0; i < p->nmaps; i++)
+		keep += !p->maps[i].moved;
+	if (!keep)
+		return 0;
+	r = realloc(p->retired, (p->nretired + keep) * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	p->retired = r;
+	for (size_t i = 0; i < p->nmaps; i++)
+		if (!p->maps[i].moved)
+			r[p->nretired++] = p->maps[i];
+	return 0;
+}
+
+/*
+ * Builds @p's mapping table from a fresh read of its maps; keeps the old
+ * one on error. Mappings unchanged since the last snapshot are taken over
+ * as they are (no allocation, their strings stay where they are).
+ */
 static int proc_refresh(struct symbolizer *s, struct sym_proc *p)
 {
-	struct sym_map *maps = NULL, *tmp;
+	struct sym_map *maps = NULL, *tmp, *old;
 	size_t n = 0, cap = 0;
 	char *buf = NULL, *line, *next;
 	int err;
@@ -386,10 +446,19 @@ static int proc_refresh(struct symbolizer *s, struct sym_proc *p)
 			maps = tmp;
 		}
 		m = &maps[n];
+		old = same_map(p, start, end, pgoff, makedev(major, minor), inode, line + pos);
+		if (old) {
+			*m = *old;
+			old->moved = true;
+			n++;
+			continue;
+		}
 		memset(m, 0, sizeof(*m));
 		m->start = start;
 		m->end = end;
 		m->pgoff = pgoff;
+		m->dev = makedev(major, minor);
+		m->ino = inode;
 		m->path = line[pos] ? strdup(line + pos) : NULL; /* NULL: anonymous (JIT code) */
 		if (line[pos] && !m->path) {
 			err = -ENOMEM;
@@ -398,7 +467,7 @@ static int proc_refresh(struct symbolizer *s, struct sym_proc *p)
 		n++;
 		if (!inode || line[pos] != '/')
 			continue; /* [vdso], anonymous: no file to read */
-		m->obj = object_get(s, p->pid, m, makedev(major, minor), inode);
+		m->obj = object_get(s, p->pid, m, m->dev, inode);
 		if (!m->obj) {
 			err = -ENOMEM;
 			goto fail;
@@ -410,14 +479,33 @@ static int proc_refresh(struct symbolizer *s, struct sym_proc *p)
 		}
 	}
 	free(buf);
-	maps_free(s, p->maps, p->nmaps); /* after: objects still mapped keep their refs */
+	err = retire(p);
+	if (err)
+		goto undo;
+	free(p->maps);
 	p->maps = maps;
 	p->nmaps = n;
 	return 0;
+undo:
+	/* free what is new; what was taken over stays with the old snapshot */
+	for (size_t i = 0; i < n; i++) {
+		bool taken = false;
+
+		for (size_t j = 0; j < p->nmaps && !taken; j++)
+			taken = p->maps[j].moved && p->maps[j].start == maps[i].start &&
+				p->maps[j].path == maps[i].path && p->maps[j].obj == maps[i].obj;
+		if (!taken) {
+			object_unref(s, maps[i].obj);
+			free(maps[i].path);
+		}
+	}
+	for (size_t j = 0; j < p->nmaps; j++)
+		p->maps[j].moved = false;
+	free(maps);
+	return err;
 fail:
 	free(buf);
-	maps_free(s, maps, n);
-	return err;
+	goto undo;
 }
 
 static struct sym_proc *proc_find(struct symbolizer *s, pid_t pid)
@@ -508,6 +596,7 @@ void symbolizer__forget_pid(struct symbolizer *s, pid_t pid)
 			continue;
 		*pp = p->next;
 		maps_free(s, p->maps, p->nmaps);
+		maps_free(s, p->retired, p->nretired);
 		free(p);
 		return;
 	}
@@ -528,6 +617,9 @@ static const struct sym_map *map_find(const struct sym_proc *p, uint64_t addr)
 		else
 			return &p->maps[mid];
 	}
+	for (size_t i = p->nretired; i-- > 0;)
+		if (addr >= p->retired[i].start && addr < p->retired[i].end)
+			return &p->retired[i];
 	return NULL;
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # User-stack benchmark (see CMakeLists.txt): ustack_bench's own figures,
 # then bpftrace on the same loop. Usage: run_bench.sh USTACK_BENCH (as root)
-# Environment: FIRES (fires per measurement, default 1000000), REPEAT (3).
+# Environment: FIRES (fires per measurement, default 1000000), REPEAT (3),
+# DEPTH (frames captured, default 16).
 set -euo pipefail
 
 BENCH=$1
@@ -11,7 +12,7 @@ TMP=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$TMP"' EXIT
 
 [[ $(id -u) -eq 0 ]] || { echo "run_bench.sh: needs root (BPF)" >&2; exit 1; }
-"$BENCH" "$FIRES" "$REPEAT"
+"$BENCH" "$FIRES" "$REPEAT" "${DEPTH:-16}"
 
 command -v bpftrace >/dev/null || { echo "bpftrace not found: its rows are skipped" >&2; exit 0; }
 wait_for() {
@@ -34,7 +35,7 @@ bt() {
 	echo "$min $max"
 }
 read -r c0 c1 < <(bt "usdt:$BENCH:ubench:fire { @c = count(); }")
-read -r s0 s1 < <(bt "usdt:$BENCH:ubench:fire { @s[ustack(16)] = count(); }")
+read -r s0 s1 < <(bt "usdt:$BENCH:ubench:fire { @s[ustack(${DEPTH:-16})] = count(); }")
 printf '  %-44s %8.1f .. %8.1f ns/fire\n' "bpftrace @c = count()" "$c0" "$c1"
-printf '  %-44s %8.1f .. %8.1f ns/fire   x%.2f .. x%.2f\n' "bpftrace @s[ustack(16)] = count()" \
+printf '  %-44s %8.1f .. %8.1f ns/fire   x%.2f .. x%.2f\n' "bpftrace @s[ustack(${DEPTH:-16})] = count()" \
 	"$s0" "$s1" "$(echo "$s0 / $c1" | bc -l)" "$(echo "$s1 / $c0" | bc -l)"

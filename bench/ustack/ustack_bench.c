@@ -12,7 +12,7 @@
  * ratios and added costs are paired within a run (each run measures every
  * variant back to back), which a shared VM's changing load distorts less.
  *
- * Usage: ustack_bench [FIRES [REPEAT]]   as root
+ * Usage: ustack_bench [FIRES [REPEAT [DEPTH]]]   as root (DEPTH <= 16)
  *        ustack_bench loop FIRES          the loop alone, ns/fire on stdout
  *                                         (run_bench.sh runs bpftrace on it)
  */
@@ -129,7 +129,8 @@ static int measure(const char *exe, uint64_t off, enum which w, unsigned int dep
 	if (!skel)
 		return -1;
 	skel->rodata->ustack_depth = depth;
-	if (bpf_map__set_value_size(skel->maps.ustacks, DEPTH * 8) ||
+	/* bpf_get_stackid() captures as many frames as a value holds */
+	if (bpf_map__set_value_size(skel->maps.ustacks, (depth ? depth : DEPTH) * 8) ||
 	    bpf_map__set_max_entries(skel->maps.ustacks, 1024) || ustack_bench_bpf__load(skel))
 		goto out;
 	prog = w == W_RECORD  ? skel->progs.record
@@ -197,6 +198,7 @@ int main(int argc, char **argv)
 	struct ctx c = {0};
 	char exe[4096], names[256];
 	uint64_t off;
+	unsigned int depth = DEPTH;
 	int repeat = 3;
 	ssize_t n;
 	double a, ns;
@@ -210,8 +212,11 @@ int main(int argc, char **argv)
 		fires = atol(argv[1]);
 	if (argc > 2)
 		repeat = atoi(argv[2]);
-	if (fires <= 0 || repeat <= 0) {
-		fprintf(stderr, "usage: ustack_bench [FIRES [REPEAT]] | ustack_bench loop FIRES\n");
+	if (argc > 3)
+		depth = atoi(argv[3]);
+	if (fires <= 0 || repeat <= 0 || !depth || depth > DEPTH) {
+		fprintf(stderr, "usage: ustack_bench [FIRES [REPEAT [DEPTH<=16]]] | "
+				"ustack_bench loop FIRES\n");
 		return 2;
 	}
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -224,13 +229,13 @@ int main(int argc, char **argv)
 		if (measure(exe, off, W_RECORD, 0, fires, &ns, &c))
 			goto fail;
 		add(&rec0, ns, i);
-		if (measure(exe, off, W_RECORD, DEPTH, fires, &ns, &c))
+		if (measure(exe, off, W_RECORD, depth, fires, &ns, &c))
 			goto fail;
 		add(&rec16, ns, i);
 		if (measure(exe, off, W_COUNT, 0, fires, &ns, &c))
 			goto fail;
 		add(&cnt, ns, i);
-		if (measure(exe, off, W_COUNT_STACK, DEPTH, fires, &ns, &c))
+		if (measure(exe, off, W_COUNT_STACK, depth, fires, &ns, &c))
 			goto fail;
 		add(&cnt16, ns, i);
 		/* paired within a run: the load of a shared VM changes between runs */
@@ -266,15 +271,15 @@ int main(int argc, char **argv)
 		symbolizer__free(s); /* and the frames' strings */
 	}
 
-	printf("user-stack benchmark (%d frames captured of a probe %d calls deep), %ld fires, "
+	printf("user-stack benchmark (%u frames captured of a probe %d calls deep), %ld fires, "
 	       "%d runs (min .. max)\n",
-	       DEPTH, CALL_DEPTH, fires, repeat);
+	       depth, CALL_DEPTH, fires, repeat);
 	row("untraced", &untraced, NULL);
 	row("trace-like record, no stack (uprobe.s)", &rec0, NULL);
-	row("trace-like record + 16-frame ustack", &rec16, &r_rec);
+	row("trace-like record + ustack", &rec16, &r_rec);
 	row("count (uprobe)", &cnt, NULL);
-	row("count per stack id, 16 frames", &cnt16, &r_cnt);
-	printf("  16-frame stack, per hit (paired runs): record +%.0f .. +%.0f ns, "
+	row("count per stack id", &cnt16, &r_cnt);
+	printf("  the stack, per hit (paired runs): record +%.0f .. +%.0f ns, "
 	       "stack id +%.0f .. +%.0f ns\n",
 	       d_rec.min, d_rec.max, d_cnt.min, d_cnt.max);
 	printf("  symbolize, cold (maps + objects + symbols) %8.0f .. %8.0f us for %d frames\n",

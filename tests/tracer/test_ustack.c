@@ -407,7 +407,8 @@ static void jit_frame(void **state)
 static void not_code_frame(void **state)
 {
 	static const char *const want[] = {"nofp"};
-	struct symbolizer *s = symbolizer__new(NULL);
+	struct symbolizer_opts o = {.sz = sizeof(o), .refresh_ms = 1};
+	struct symbolizer *s = symbolizer__new(&o);
 	struct sym_frame f[DEPTH + 1];
 	char text[4096], want_text[1024];
 	struct recs rs = {0};
@@ -420,6 +421,12 @@ static void not_code_frame(void **state)
 	capture_one("nofp", &rs, &c, &vaddr, "nofp", fixture_path("ustack_chain"));
 	assert_int_equal(rs.r[0].n, 2);
 	assert_int_equal(rs.r[0].ips[1], 0x414141414140);
+	/*
+	 * The miss re-reads the maps (refresh_ms 1, the snapshot older): the
+	 * first frame's strings, handed out before, must stay valid.
+	 */
+	assert_int_equal(symbolizer__add_pid(s, c.pid), 0);
+	usleep(5000);
 	assert_int_equal(symbolizer__symbolize(s, c.pid, rs.r[0].ips, rs.r[0].n, f), 1);
 	expect_frames(f, rs.r[0].n, 0, want, 1, c.path);
 	assert_int_equal(f[0].kind, SYM_FRAME_SYMBOL);
