@@ -363,6 +363,44 @@ static void runtime_provider(void **state)
 	symbolizer__free(s);
 }
 
+/*
+ * The provider is unloaded before its stacks are symbolized, and a later
+ * snapshot no longer has its mapping: the retired mapping still resolves.
+ */
+static void provider_unloaded(void **state)
+{
+	static const char *const want[] = {"hit", "c", "b", "a", "main"};
+	struct ustack_probe_bpf *skel = load();
+	struct symbolizer *s = symbolizer__new(NULL);
+	struct sym_frame f[DEPTH + 1];
+	struct recs rs = {0};
+	struct bpf_link *l;
+	struct chain c;
+	char memfd[64], line[64];
+	uint64_t off, vaddr;
+
+	(void)state;
+	assert_non_null(s);
+	chain_start(&c, "rtu", 1);
+	snprintf(memfd, sizeof(memfd), "/proc/%d/fd/%d", (int)c.pid, c.memfd);
+	probe_location(memfd, "hit", &off, &vaddr);
+	assert_int_equal(symbolizer__add_pid(s, c.pid), 0);
+	l = attach(skel->progs.record_s, c.pid, memfd, off, true);
+	chain_fire(&c);
+	drain(skel, &rs);
+	bpf_link__destroy(l);
+	ustack_probe_bpf__destroy(skel);
+	assert_non_null(fgets(line, sizeof(line), c.out));
+	assert_string_equal(line, "unloaded\n");
+	assert_int_equal(symbolizer__add_pid(s, c.pid), 0); /* a snapshot without it */
+	assert_int_equal(rs.n, 1);
+	assert_true(symbolizer__symbolize(s, c.pid, rs.r[0].ips, rs.r[0].n, f) >= 5);
+	expect_frames(f, rs.r[0].n, 0, want, 5, NULL);
+	assert_non_null(strstr(f[0].object, "/memfd:"));
+	chain_end(&c);
+	symbolizer__free(s);
+}
+
 static void jit_frame(void **state)
 {
 	static const char *const inner[] = {"c", "b"};
@@ -549,9 +587,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(pie_executable),   cmocka_unit_test(shared_library),
-		cmocka_unit_test(runtime_provider), cmocka_unit_test(jit_frame),
-		cmocka_unit_test(not_code_frame),   cmocka_unit_test(folded_counts),
-		cmocka_unit_test(unknown_process),
+		cmocka_unit_test(runtime_provider), cmocka_unit_test(provider_unloaded),
+		cmocka_unit_test(jit_frame),	    cmocka_unit_test(not_code_frame),
+		cmocka_unit_test(folded_counts),    cmocka_unit_test(unknown_process),
 	};
 	int rc = tt_bpf_permitted();
 

@@ -7,7 +7,8 @@
  *   exe: probe ustk:exe in c      -> c, b, a, main
  *   lib: probe ustk:lib           -> ustk_lib_c, ustk_lib_b, ustk_lib_a, main
  *   rt:  runtime provider ustk_rt, probe "hit": c calls the probe's stub
- *        (the probe nop is its first instruction) -> hit, c, b, a, main
+ *        (the probe nop is its first instruction) -> hit, c, b, a, main;
+ *        rtu: the same, then the provider is unloaded ("unloaded")
  *   jit: a calls b through a thunk in an anonymous executable mapping
  *        (like JIT code: no object, no symbol) -> c, b, [anon], a, main
  *   nofp: c calls nofp, which points %rbp at data before probe ustk:nofp,
@@ -16,7 +17,7 @@
  * Prints "ready PID" (rt: "ready PID FD" with the provider's memfd), waits
  * for a line on stdin, fires COUNT times, prints "done" and waits for
  * stdin to close before exiting.
- * Usage: ustack_chain exe|lib|rt|jit|nofp COUNT
+ * Usage: ustack_chain exe|lib|rt|rtu|jit|nofp COUNT
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -102,7 +103,7 @@ int main(int argc, char **argv)
 	char line[16];
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (!strcmp(mode, "rt")) {
+	if (!strncmp(mode, "rt", 2)) {
 		struct usdt_probe *p;
 
 		prov = usdt_provider__new("ustk_rt", &o);
@@ -135,6 +136,12 @@ int main(int argc, char **argv)
 			a(i);
 	}
 	printf("done\n");
+	if (!strcmp(mode, "rtu")) {
+		/* rtu: the provider goes away while the process lives on */
+		usdt_provider__free(prov);
+		prov = NULL;
+		printf("unloaded\n");
+	}
 	while (fgets(line, sizeof(line), stdin))
 		;
 	usdt_provider__free(prov);
