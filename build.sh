@@ -15,7 +15,7 @@ JOBS="${JOBS:-$(nproc)}"
 PACKAGES=(
 	build-essential cmake pkg-config clang llvm libclang-rt-14-dev clang-format git
 	libelf-dev zlib1g-dev libbpf-dev bpftool libffi-dev libcmocka-dev systemtap-sdt-dev
-	binutils gdb valgrind bpftrace bpfcc-tools linux-perf
+	binutils gdb valgrind bpftrace bpfcc-tools linux-perf libdw-dev
 	python3 python3-pytest python3-pip python3-venv python3-dev
 	prometheus protobuf-compiler python3-protobuf
 	python3.11 ruby3.1 php8.2-cli openjdk-17-jdk-headless
