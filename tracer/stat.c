@@ -39,6 +39,7 @@
 #include "commands.h"
 #include "engine.h"
 #include "json.h"
+#include "kernel_features.h"
 #include "stat.h"
 #include "stat.skel.h"
 #include "target.h"
@@ -1346,7 +1347,7 @@ int cmd_stat(int argc, char **argv)
 	char *lat_probes[2];
 	size_t nprobes = 0;
 	struct target_cmd tc;
-	bool target, no_multi;
+	bool target, multi;
 	int pidfd = -1, ret = EXIT_USAGE, err, c;
 	uint64_t v, next_print = 0, deadline = 0, maps_hash = 0;
 
@@ -1562,21 +1563,16 @@ int cmd_stat(int argc, char **argv)
 	}
 
 	/*
-	 * uprobe_multi links where the kernel has them (6.6+), else perf-event
-	 * uprobes; USDTKIT_NO_UPROBE_MULTI=1 forces the latter (benchmarks, tests).
+	 * issue 11: uprobe_multi links where the kernel has them (a probed
+	 * feature, kernel_features.h; USDTKIT_NO_UPROBE_MULTI=1 forces
+	 * perf-event uprobes), said with -v.
 	 */
-	no_multi = getenv("USDTKIT_NO_UPROBE_MULTI") && *getenv("USDTKIT_NO_UPROBE_MULTI") == '1';
-	err = no_multi ? -EOPNOTSUPP : open_and_load(&s, true);
-	if (err && err != -EPERM && err != -EACCES) {
-		if (tg->verbose)
-			fprintf(stderr, "usdtkit stat: %s: perf-event uprobes\n",
-				no_multi ? "USDTKIT_NO_UPROBE_MULTI" : "no uprobe_multi");
-		stat_bpf__destroy(s.skel);
-		s.skel = NULL;
-		err = open_and_load(&s, false);
-	} else if (!err) {
-		engine__set_uprobe_multi(s.eng, true);
-	}
+	if (kernel_features__report(stderr, WHO, KF_NEEDS_STAT, tg->verbose))
+		goto out;
+	multi = kernel_features__use_uprobe_multi(kernel_features__get());
+	err = open_and_load(&s, multi);
+	if (!err)
+		engine__set_uprobe_multi(s.eng, multi);
 	if (err) {
 		target__report_load_error(WHO, err, tg->verbose);
 		goto out;

@@ -36,6 +36,7 @@
 #include "commands.h"
 #include "engine.h"
 #include "json.h"
+#include "kernel_features.h"
 #include "ring.h"
 #include "trace.h"
 #include "target.h"
@@ -529,7 +530,7 @@ static int open_and_load(struct trace_ctx *t, struct layout *ly, bool multi)
 	if (!skel)
 		return -errno;
 	skel->rodata->str_size = t->o.str_size;
-	skel->rodata->nslots = ly->nslots;
+	skel->rodata->str_last = ly->nslots ? (int64_t)(ly->nslots - 1) * t->o.str_size : -1;
 	skel->rodata->max_args = ly->max_args;
 	skel->rodata->event_size = (sizeof(struct trace_record) + ly->max_args * sizeof(__u64) +
 				    ly->nslots * t->o.str_size + 7) &
@@ -567,20 +568,12 @@ static int add_layout(struct trace_ctx *t, unsigned int max_args, unsigned int n
 	ly->nslots = nslots > FETCH_MAX_ARGS ? FETCH_MAX_ARGS : nslots;
 	ly->cap = engine__loc_count(t->eng) + slack;
 	ly->ring_mb = ring_mb;
+	/* issue 11: the link kind is the probed kernel feature (kernel_features.h) */
 	if (t->nlayouts == 0) {
-		/* uprobe_multi links where the kernel has them (6.6+) */
-		err = open_and_load(t, ly, true);
-		if (err && err != -EPERM && err != -EACCES) {
-			trace_bpf__destroy(ly->skel);
-			ly->skel = NULL;
-			err = open_and_load(t, ly, false);
-		} else if (!err) {
-			t->multi = true;
-		}
+		t->multi = kernel_features__use_uprobe_multi(kernel_features__get());
 		engine__set_uprobe_multi(t->eng, t->multi);
-	} else {
-		err = open_and_load(t, ly, t->multi);
 	}
+	err = open_and_load(t, ly, t->multi);
 	if (!err && !t->rb) {
 		t->rb = ring_reader__new();
 		if (!t->rb)
@@ -802,6 +795,9 @@ int cmd_trace(int argc, char **argv)
 	if (target__first_scan(t.eng, tg, WHO))
 		goto out;
 
+	/* issue 11: what the kernel can do, said with -v; a missing necessity ends here */
+	if (kernel_features__report(stderr, WHO, KF_NEEDS_TRACE, tg->verbose))
+		goto out;
 	/* records sized exactly for what was found; -p/-c leave room in the locs map */
 	err = add_layout(&t, engine__max_args(t.eng), engine__max_strings(t.eng),
 			 (tg->pid > 0 || tg->cmd) ? 4096 : 0, t.o.ring_mb);
