@@ -130,59 +130,62 @@ int engine__new(const struct engine_opts *opts, struct engine **out)
 	return 0;
 }
 
-struct detach_job {
-	struct engine_loc *locs;
-	size_t n, stride;
+/*
+ * Detaching waits in the kernel: closing a uprobe_multi link or a uprobe
+ * perf event waits for RCU grace periods (tens of milliseconds each, more
+ * under load), one close after the other when done serially: 300 runtime
+ * providers took 20-50 s. The closes are independent, so a pool of threads
+ * takes them from one shared list and the waits overlap.
+ */
+struct detach_pool {
+	struct engine *eng;
+	size_t next; /* next item: link fds first, then the locations */
 };
 
 static void *detach_thread(void *arg)
 {
-	struct detach_job *job = arg;
+	struct detach_pool *p = arg;
+	struct engine *eng = p->eng;
+	size_t total = eng->nlink_fds + eng->nlocs, i;
 
-	for (size_t i = 0; i < job->n; i += job->stride) {
-		bpf_link__destroy(job->locs[i].link);
-		job->locs[i].link = NULL;
+	while ((i = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED)) < total) {
+		if (i < eng->nlink_fds) {
+			close(eng->link_fds[i]);
+			continue;
+		}
+		i -= eng->nlink_fds;
+		bpf_link__destroy(eng->locs[i].link);
+		eng->locs[i].link = NULL;
 	}
 	return NULL;
 }
 
-/*
- * Closing a uprobe perf event waits for an RCU-tasks-trace grace period
- * (tens of milliseconds), one close after the other: 500 probes would take
- * a minute to detach. Closing from many threads lets the waits overlap.
- */
 void engine__detach(struct engine *eng)
 {
-	enum { MAX_THREADS = 64, PER_THREAD = 4 };
-
-	for (size_t i = 0; i < eng->nlink_fds; i++)
-		close(eng->link_fds[i]);
-	eng->nlink_fds = 0;
-	struct detach_job jobs[MAX_THREADS];
+	enum { MAX_THREADS = 128, PER_THREAD = 2 };
+	struct detach_pool pool = {.eng = eng};
 	pthread_t tids[MAX_THREADS];
-	size_t nthreads = 0, linked = 0;
+	size_t nthreads = 0, want, items = eng->nlink_fds;
+	pthread_attr_t attr;
+	bool attr_ok;
 
 	for (size_t i = 0; i < eng->nlocs; i++)
-		linked += eng->locs[i].link != NULL;
-	if (linked > PER_THREAD) {
-		size_t want = linked / PER_THREAD;
-
-		want = want > MAX_THREADS ? MAX_THREADS : want;
-		for (size_t t = 0; t < want; t++) {
-			jobs[t] = (struct detach_job){eng->locs + t, eng->nlocs - t, want};
-			if (pthread_create(&tids[nthreads], NULL, detach_thread, &jobs[t]))
+		items += eng->locs[i].link != NULL;
+	want = items / PER_THREAD;
+	want = want > MAX_THREADS ? MAX_THREADS : want;
+	/* the threads only wait in close(): a small stack each */
+	attr_ok = want > 1 && !pthread_attr_init(&attr);
+	if (attr_ok) {
+		pthread_attr_setstacksize(&attr, 64 << 10);
+		for (; nthreads < want; nthreads++)
+			if (pthread_create(&tids[nthreads], &attr, detach_thread, &pool))
 				break;
-			nthreads++;
-		}
-		for (size_t t = 0; t < nthreads; t++)
-			pthread_join(tids[t], NULL);
-		if (nthreads == want)
-			return;
+		pthread_attr_destroy(&attr);
 	}
-	for (size_t i = 0; i < eng->nlocs; i++) {
-		bpf_link__destroy(eng->locs[i].link);
-		eng->locs[i].link = NULL;
-	}
+	detach_thread(&pool); /* this thread too; alone if no thread could start */
+	for (size_t t = 0; t < nthreads; t++)
+		pthread_join(tids[t], NULL);
+	eng->nlink_fds = 0;
 }
 
 void engine__free(struct engine *eng)

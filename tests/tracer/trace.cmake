@@ -59,3 +59,11 @@ if(TARGET usdtkit)
 else()
   message(STATUS "usdtkit trace: runtime provider tests skipped (no libusdtkit target)")
 endif()
+
+# The kernel feature probes (issue 11) and the forced perf-event fallback.
+usdtkit_add_test(tracer kernel_features
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_kernel_features.c
+    ${CMAKE_SOURCE_DIR}/tracer/kernel_features.c ${trace_util}
+  LIBS PkgConfig::LIBBPF pthread
+  DEPENDS usdtkit_cli stat_fixture TIMEOUT 300)
+target_include_directories(test_tracer_kernel_features PRIVATE ${CMAKE_SOURCE_DIR}/tracer)
