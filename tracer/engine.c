@@ -17,6 +17,7 @@
  * semaphores on while attached and off again when the links go.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
 #include <pthread.h>
@@ -28,6 +29,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/user.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -160,17 +162,96 @@ static void *detach_thread(void *arg)
 	return NULL;
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/*
+ * Perf-event uprobes cannot be closed in parallel: the kernel tears each
+ * one down holding a global mutex (event_mutex) across an RCU grace period,
+ * so 300 of them take 20-50 s however many threads close them. Above a
+ * handful, the closing is handed to a detached grandchild that holds the
+ * only other references: our own closes then just drop references and
+ * return at once, the command exits, and the kernel removes the probes in
+ * the background (the program stops being called as each one goes). The
+ * grandchild starts closing once we have dropped ours (EOF on the returned
+ * pipe, closed by the caller), so that its closes are the last ones. It
+ * keeps nothing else open (stdio on /dev/null), so no pipe of the caller
+ * waits for it. Returns that pipe's write end, or -1 when not handed off.
+ */
+static int detach_handoff(struct engine *eng, size_t nperf)
+{
+	enum { HANDOFF_MIN = 8 };
+	size_t n = 0;
+	int *fds, status, pfd[2];
+	pid_t pid;
+
+	if (nperf < HANDOFF_MIN || !(fds = malloc((nperf + 1) * sizeof(*fds))))
+		return -1;
+	if (pipe2(pfd, O_CLOEXEC)) {
+		free(fds);
+		return -1;
+	}
+	for (size_t i = 0; i < eng->nlocs && n < nperf; i++)
+		if (eng->locs[i].link && bpf_link__fd(eng->locs[i].link) >= 0)
+			fds[n++] = bpf_link__fd(eng->locs[i].link);
+	fds[n++] = pfd[0];
+	qsort(fds, n, sizeof(*fds), cmp_int);
+	pid = fork();
+	if (pid == 0) {
+		/* only async-signal-safe calls from here: we may have threads */
+		char c;
+
+		if (fork() != 0)
+			_exit(0);
+		setsid();
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		for (int fd = 0; fd < 3; fd++)
+			if (null >= 0 && null != fd)
+				dup2(null, fd);
+		/* everything but stdio, the links and the pipe's read end */
+		for (size_t i = 0, from = 3; i <= n; i++) {
+			unsigned int to = i < n ? (unsigned int)fds[i] : ~0u;
+
+			if (to > from)
+				syscall(SYS_close_range, from, to - 1, 0);
+			if (i < n)
+				from = fds[i] + 1;
+		}
+		while (read(pfd[0], &c, 1) < 0 && errno == EINTR)
+			;
+		for (size_t i = 0; i < n; i++)
+			close(fds[i]);
+		_exit(0);
+	}
+	free(fds);
+	close(pfd[0]);
+	if (pid < 0) {
+		close(pfd[1]);
+		return -1;
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return pfd[1];
+}
+
 void engine__detach(struct engine *eng)
 {
 	enum { MAX_THREADS = 128, PER_THREAD = 2 };
 	struct detach_pool pool = {.eng = eng};
 	pthread_t tids[MAX_THREADS];
-	size_t nthreads = 0, want, items = eng->nlink_fds;
+	size_t nthreads = 0, want, items = eng->nlink_fds, nperf = 0;
+	int handoff;
 	pthread_attr_t attr;
 	bool attr_ok;
 
 	for (size_t i = 0; i < eng->nlocs; i++)
-		items += eng->locs[i].link != NULL;
+		nperf += eng->locs[i].link != NULL;
+	/* handed off or not, our own references are closed below */
+	handoff = detach_handoff(eng, nperf);
+	items += nperf;
 	want = items / PER_THREAD;
 	want = want > MAX_THREADS ? MAX_THREADS : want;
 	/* the threads only wait in close(): a small stack each */
@@ -186,6 +267,8 @@ void engine__detach(struct engine *eng)
 	for (size_t t = 0; t < nthreads; t++)
 		pthread_join(tids[t], NULL);
 	eng->nlink_fds = 0;
+	if (handoff >= 0)
+		close(handoff); /* the grandchild's turn */
 }
 
 void engine__free(struct engine *eng)
