@@ -17,7 +17,8 @@ endfunction()
 
 # Hand-written probes with every operand form (preprocessed assembly).
 enable_language(ASM)
-usdtkit_trace_fixture(trace_operands SOURCES ${CMAKE_CURRENT_LIST_DIR}/fixtures/trace_operands.S)
+usdtkit_trace_fixture(trace_operands SOURCES ${CMAKE_CURRENT_LIST_DIR}/fixtures/trace_operands.S
+  ${CMAKE_CURRENT_LIST_DIR}/fixtures/wait_traced.c)
 usdtkit_trace_fixture(trace_sema SOURCES ${CMAKE_CURRENT_LIST_DIR}/fixtures/trace_sema.c)
 usdtkit_trace_fixture(trace_doubles SOURCES ${CMAKE_CURRENT_LIST_DIR}/fixtures/trace_doubles.c)
 usdtkit_trace_fixture(trace_threads SOURCES ${CMAKE_CURRENT_LIST_DIR}/fixtures/trace_threads.c
