@@ -126,9 +126,14 @@ cmd_format() {
 # USDTKIT_RUN_ON_KERNEL (the script), USDTKIT_KERNELS (packages, space
 # separated), USDTKIT_KERNEL_TESTS (a ctest -R regex).
 KERNEL_TOOL=${USDTKIT_RUN_ON_KERNEL:-$ROOT/../shared/tools/run-on-kernel.sh}
-# stat_latency* are left to the host: they tell 2 ms from 20 ms sleeps,
-# which TCG's jitter (tens of ms) blurs; they test no kernel difference.
-KERNEL_TESTS=${USDTKIT_KERNEL_TESTS:-'^(tracer/(trace_|stat_(counts|hist|targets|usage)|ring|kernel)|runtime/trace$|bindings/(python|node)-trace$|examples/c-)'}
+# The guests run what is robust under TCG (software emulation, 5-10x slower
+# than the host, and jittery): the feature probes with trace and stat on both
+# attach paths (exact counts), stat's counting tests, the ring reader, runtime
+# providers traced by usdtkit and by bpftrace, and the static C example.
+# trace_operands/trace_targets/bindings/c-dynamic still time out or race
+# there (fixed waits in their tests); stat_latency tells 2 ms from 20 ms,
+# which TCG's jitter blurs. The host runs all of them in `unit`.
+KERNEL_TESTS=${USDTKIT_KERNEL_TESTS:-'^(tracer/(kernel_features|stat_(counts|hist|targets|usage|counts_perf)|ring|trace_runtime)|runtime/trace|examples/c-static)$'}
 
 # The linux-image-6.* package a metapackage depends on (empty if unknown).
 kernel_package() {

@@ -4,7 +4,11 @@
 # (USDTKIT_NO_UPROBE_MULTI=1), on N runtime providers (N objects) and on a
 # library with many probes. Attach: from the start of the command to its
 # "attached" line; detach: from SIGINT to its exit (what a user waits for
-# after Ctrl-C). RUNS rounds each (default 3), figures as min..max.
+# after Ctrl-C); gone: from SIGINT until the last process of USDTKIT has
+# exited (perf-event uprobes are closed by a background process, since the
+# kernel tears them down one at a time; the next round starts after it, or
+# its attach would wait for that teardown). RUNS rounds each (default 3),
+# figures as min..max.
 #
 #   run_bench.sh USDTKIT PROVIDERS_BIN BIGLIB [N]     (as root)
 set -euo pipefail
@@ -26,9 +30,9 @@ wait_for() {
 	echo "run_bench.sh: timeout waiting for '$2' in $1" >&2; cat "$1" >&2; return 1
 }
 
-# round METHOD CMD...: one attach/detach round; prints "attach_ms detach_ms"
+# round METHOD CMD...: one attach/detach round; prints "attach_ms detach_ms gone_ms"
 round() {
-	local method=$1 t0 t1 t2 pid
+	local method=$1 t0 t1 t2 t3 pid
 	shift
 	t0=$(ms_now)
 	if [[ $method == perf ]]; then
@@ -43,28 +47,32 @@ round() {
 	kill -INT "$pid"
 	wait "$pid" || true
 	t2=$(ms_now)
+	for _ in $(seq 6000); do pgrep -f "^$USDTKIT " >/dev/null || break; sleep 0.05; done
+	t3=$(ms_now)
 	grep -q "uprobe_multi links: yes" "$TMP/err" || [[ $method == perf ]] || {
 		echo "run_bench.sh: no uprobe_multi on this kernel" >&2
-		echo "- -"
+		echo "- - -"
 		return
 	}
-	echo "$((t1 - t0)) $((t2 - t1))"
+	echo "$((t1 - t0)) $((t2 - t1)) $((t3 - t1))"
 }
 
 # series LABEL METHOD CMD...: RUNS rounds, one line of min..max figures
 series() {
-	local label=$1 method=$2 a d amin=999999999 amax=0 dmin=999999999 dmax=0
+	local label=$1 method=$2 a d g amin=999999999 amax=0 dmin=999999999 dmax=0 gmin=999999999 gmax=0
 	shift 2
 	for ((r = 0; r < RUNS; r++)); do
-		read -r a d < <(round "$method" "$@")
+		read -r a d g < <(round "$method" "$@")
 		[[ $a == - ]] && { printf '%-44s %-13s (no uprobe_multi here)\n' "$label" "$method"; return; }
 		((a < amin)) && amin=$a
 		((a > amax)) && amax=$a
 		((d < dmin)) && dmin=$d
 		((d > dmax)) && dmax=$d
+		((g < gmin)) && gmin=$g
+		((g > gmax)) && gmax=$g
 	done
-	printf '%-44s %-13s attach %6s..%-6s ms   detach %6s..%-6s ms\n' "$label" "$method" \
-		"$amin" "$amax" "$dmin" "$dmax"
+	printf '%-36s %-13s attach %5s..%-5s detach %5s..%-5s gone %5s..%-5s ms\n' "$label" \
+		"$method" "$amin" "$amax" "$dmin" "$dmax" "$gmin" "$gmax"
 }
 
 "$PROV" "$N" >"$TMP/prov.out" &
