@@ -159,7 +159,7 @@ kernel_packages() {
 # kernel_summary NAME LOG RC: one line for the kernel.
 kernel_summary() {
 	local counts
-	counts=$(grep -E 'tests passed, [0-9]+ tests failed out of' "$2" | tail -n 1 || true)
+	counts=$(grep -aE 'tests passed, [0-9]+ tests failed out of' "$2" | tail -n 1 || true)
 	if [[ $3 -eq 0 ]]; then
 		printf 'kernels: %-28s pass  (%s)\n' "$1" "${counts:-no ctest summary}" >&2
 	else
@@ -186,9 +186,13 @@ cmd_kernels() {
 		pkgs=$(kernel_packages)
 		[[ -n $pkgs ]] || log "kernels: cannot resolve the Debian kernel packages: skipped"
 		for p in $pkgs; do
-			local share=()
+			local share=() cmd=$tests
 			[[ $BUILD == "$ROOT"/* ]] || share=(-s "$BUILD")
-			"$KERNEL_TOOL" -t 2400 -C "$ROOT" "${share[@]}" "pkg:$p" "$tests" \
+			# bpftrace 0.17 fails on 6.12 to read the runtime provider's
+			# arguments ("couldn't get argument 0"): a bpftrace problem, the
+			# same provider traced by usdtkit passes there (trace_runtime)
+			[[ $p == linux-image-6.12* ]] && cmd+=" -E '^runtime/trace\$'"
+			"$KERNEL_TOOL" -t 2400 -C "$ROOT" "${share[@]}" "pkg:$p" "$cmd" \
 				>"$logs/$p.log" 2>&1 &
 			pids[$p]=$!
 		done
