@@ -37,7 +37,8 @@ int main(int argc, char **argv)
 
 		snprintf(name, sizeof(name), "bp%d", i);
 		prov = usdt_provider__new(name, NULL);
-		if (!prov || !(probes[i] = usdt_provider__add_probe(prov, "hit", 1, types, names)) ||
+		if (!prov ||
+		    !(probes[i] = usdt_provider__add_probe(prov, "hit", 1, types, names)) ||
 		    usdt_provider__load(prov)) {
 			fprintf(stderr, "bench-attach-providers: provider %s: %s\n", name,
 				strerror(errno));
