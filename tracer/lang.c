@@ -26,6 +26,7 @@
 #include "commands.h"
 #include "json.h"
 #include "lang.h"
+#include "kernel_features.h"
 #include "session.h"
 #include "sinks.h"
 #include "trace_records.h"
@@ -1019,7 +1020,8 @@ static int run_tool(const struct tool *t, int argc, char **argv)
 	ret = EXIT_FAIL;
 	__fsetlocking(c.s.out.f, FSETLOCKING_BYCALLER);
 	json_writer__init(&c.jw, c.s.out.f);
-	session__attach_mode(&c.s);
+	if (session__kernel(&c.s, KF_NEEDS_TRACE))
+		goto out;
 	err = trace_records__new(&c.s, &ro, &sink, &tr);
 	if (err) {
 		session__report_load_error(&c.s, err);

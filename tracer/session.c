@@ -26,6 +26,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "kernel.h"
+#include "kernel_features.h"
 #include "session.h"
 #include "target_proc.h"
 
@@ -210,66 +211,15 @@ int session__setup(struct session *s, char *const *probes, size_t nprobes)
 	return output__open(&s->out, s->who, s->o.outpath) ? EXIT_FAIL : EXIT_OK;
 }
 
-/*
- * uprobe_multi links exist from kernel 6.6. A program loads with that
- * expected attach type on older kernels too (6.1 does not check the field
- * for kprobe programs), so only creating a link tells: on path "/" 6.6+
- * answers EBADF (not a regular file), older kernels EINVAL (unknown type).
- */
-static int probe_uprobe_multi(void)
+int session__kernel(struct session *s, unsigned int needs)
 {
-	static const struct bpf_insn prog[] = {
-		{.code = 0xb7, .dst_reg = 0, .imm = 0}, /* r0 = 0 */
-		{.code = 0x95}, /* exit */
-	};
-	LIBBPF_OPTS(bpf_prog_load_opts, po, .expected_attach_type = KERNEL_BPF_TRACE_UPROBE_MULTI);
-	struct kernel_uprobe_multi_attr a;
-	__u64 off = 0;
-	int pfd, fd, err;
-
-	pfd = bpf_prog_load(BPF_PROG_TYPE_KPROBE, "usdtkit_probe", "GPL", prog, 2, &po);
-	if (pfd < 0)
-		return pfd;
-	memset(&a, 0, sizeof(a));
-	a.prog_fd = pfd;
-	a.attach_type = KERNEL_BPF_TRACE_UPROBE_MULTI;
-	a.path = (uintptr_t) "/";
-	a.offsets = (uintptr_t)&off;
-	a.cnt = 1;
-	fd = syscall(__NR_bpf, KERNEL_BPF_LINK_CREATE, &a, sizeof(a));
-	err = fd < 0 ? -errno : 0;
-	if (fd >= 0)
-		close(fd);
-	close(pfd);
-	return err == -EBADF || !err ? 0 : err ? err : -EINVAL;
-}
-
-enum engine_attach_mode session__attach_mode(struct session *s)
-{
-	const char *env = getenv("USDTKIT_NO_UPROBE_MULTI");
-	int err;
-
-	if (env && *env == '1') {
-		s->mode = ENGINE_ATTACH_PERF;
-		if (s->o.verbose)
-			fprintf(stderr,
-				"%s: attach: perf-event uprobes (USDTKIT_NO_UPROBE_MULTI=1)\n",
-				s->who);
-	} else if (!(err = probe_uprobe_multi())) {
-		s->mode = ENGINE_ATTACH_MULTI;
-		if (s->o.verbose)
-			fprintf(stderr, "%s: attach: uprobe_multi links (the kernel has them)\n",
-				s->who);
-	} else {
-		s->mode = ENGINE_ATTACH_PERF;
-		if (s->o.verbose)
-			fprintf(stderr,
-				"%s: attach: perf-event uprobes (no uprobe_multi links in this "
-				"kernel: %s)\n",
-				s->who, strerror(-err));
-	}
+	/* -v says what the kernel can do and which paths were chosen */
+	if (kernel_features__report(stderr, s->who, needs, s->o.verbose))
+		return EXIT_FAIL;
+	s->mode = kernel_features__use_uprobe_multi(kernel_features__get()) ? ENGINE_ATTACH_MULTI
+									    : ENGINE_ATTACH_PERF;
 	engine__set_attach_mode(s->eng, s->mode);
-	return s->mode;
+	return EXIT_OK;
 }
 
 /*

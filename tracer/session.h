@@ -8,8 +8,8 @@
  *   session__setup	shared options checked; PROBEs and --args into the
  *			engine; -c command forked (held before exec); first scan;
  *			the output (stdout or -o FILE) opened
- *   session__attach_mode	uprobe_multi or perf-event uprobes, by what the
- *			running kernel can do (not its version)
+ *   session__kernel	what the running kernel can do (probed, not read from
+ *			its version): uprobe_multi or perf-event uprobes
  *   (the command loads its BPF object, sized by the engine's locations)
  *   session__attach	locations attached; "attached N locations of M probes"
  *   session__begin	signals caught, -c command released, the clock starts
@@ -87,8 +87,12 @@ int session__setup(struct session *s, char *const *probes, size_t nprobes);
 bool session__has_target(const struct session *s);
 /* The process being traced (-p, the -c child), or -1. */
 pid_t session__target_pid(const struct session *s);
-/* Decides the attach method (once, by probing the kernel); -v says which and why. */
-enum engine_attach_mode session__attach_mode(struct session *s);
+/*
+ * Probes the kernel (once per run: kernel_features.h), says with -v what it
+ * found and chose, and picks the attach method. EXIT_FAIL (said) when a
+ * feature of @needs (KF_NEEDS_TRACE, KF_NEEDS_STAT) is missing.
+ */
+int session__kernel(struct session *s, unsigned int needs);
 /* Prints why a BPF object could not be loaded (@err negative errno). */
 void session__report_load_error(const struct session *s, int err);
 /*

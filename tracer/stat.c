@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "kernel_features.h"
 #include "stat_ctx.h"
 
 #define WHO "usdtkit stat"
@@ -375,8 +376,9 @@ int cmd_stat(int argc, char **argv)
 	c.eng = s.eng;
 	c.out = s.out.f;
 	json_writer__init(&c.jw, c.out);
-	session__attach_mode(&s);
 	ret = EXIT_FAIL;
+	if (session__kernel(&s, KF_NEEDS_STAT))
+		goto out;
 	err = stat_maps__load(&c);
 	if (err < 0) {
 		session__report_load_error(&s, err);

@@ -27,7 +27,14 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 /* Set by user space before load; constants for the verifier. */
 const volatile __u32 event_size = sizeof(struct trace_record);
 const volatile __u32 str_size = 0;
-const volatile __u32 nslots = 0;
+/*
+ * (nslots - 1) * str_size: the offset of the last string slot, -1 without
+ * slots. A slot's offset is checked against it rather than the slot index
+ * against nslots: 6.1's verifier forgets the bounds of a product of two
+ * registers (slot * str_size), so only a comparison after the multiplication
+ * bounds the pointer. It is the same one comparison per string as before.
+ */
+const volatile __s64 str_last = -1;
 const volatile __u32 max_args = FETCH_MAX_ARGS;
 const volatile __u64 wakeup_bytes = 1 << 20;
 const volatile __u32 layout_id = 0; /* which layout's geometry the records have */
@@ -66,7 +73,7 @@ int usdt_trace(struct pt_regs *ctx)
 	const __u64 *comm;
 	char *str;
 	__u64 ip, v;
-	__u32 i, n, slot, err_mask = 0, trunc_mask = 0;
+	__u32 i, n, off, err_mask = 0, trunc_mask = 0;
 	long r;
 
 	loc = bpf_map_lookup_elem(&locs, &idx);
@@ -110,10 +117,10 @@ int usdt_trace(struct pt_regs *ctx)
 		e->args[i] = v;
 		if (!(f->flags & FETCH_STR))
 			continue;
-		slot = f->str_slot;
-		if (slot >= nslots)
+		off = f->str_slot * str_size;
+		if ((__s64)off > str_last)
 			continue;
-		r = usdt_fetch__str(str + slot * str_size, str_size, v);
+		r = usdt_fetch__str(str + off, str_size, v);
 		if (r < 0)
 			err_mask |= 1u << i;
 		else if (r > 0)

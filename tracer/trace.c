@@ -18,6 +18,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "kernel_features.h"
 #include "session.h"
 #include "sinks.h"
 #include "trace_records.h"
@@ -209,7 +210,8 @@ int cmd_trace(int argc, char **argv)
 	err = t.json ? sink_json__new(s.out.f, &sink) : sink_text__new(s.out.f, &t.text, &sink);
 	if (err)
 		goto out;
-	session__attach_mode(&s);
+	if (session__kernel(&s, KF_NEEDS_TRACE))
+		goto out;
 	err = trace_records__new(&s, &t.rec, &sink, &tr);
 	if (err) {
 		session__report_load_error(&s, err);

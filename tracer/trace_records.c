@@ -214,7 +214,8 @@ static int open_and_load(struct trace_records *tr, struct layout *ly)
 	if (!skel)
 		return -errno;
 	skel->rodata->str_size = tr->o.str_size;
-	skel->rodata->nslots = ly->nslots;
+	/* the last string slot's offset: bounds the slot address for 6.1's verifier */
+	skel->rodata->str_last = ly->nslots ? (int64_t)(ly->nslots - 1) * tr->o.str_size : -1;
 	skel->rodata->max_args = ly->max_args;
 	skel->rodata->event_size = (sizeof(struct trace_record) + ly->max_args * sizeof(__u64) +
 				    ly->nslots * tr->o.str_size + 7) &

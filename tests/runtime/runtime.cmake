@@ -59,7 +59,7 @@ usdtkit_add_test(runtime tools
 usdtkit_add_test(runtime trace
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_trace.c
   LIBS usdtkit
-  TIMEOUT 180)
+  TIMEOUT 400)
 
 find_package(Threads REQUIRED)
 usdtkit_add_test(runtime threads

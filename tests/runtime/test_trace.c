@@ -193,7 +193,8 @@ static void test_bpftrace_attach(void **state)
 	fcntl(pfd[0], F_SETFL, O_NONBLOCK);
 
 	t0 = now();
-	while (now() - t0 < 60 && !(got_h && got_t && got_v && seen_enabled)) {
+	/* bounded by the condition: bpftrace starts in seconds, minutes under emulation */
+	while (now() - t0 < 150 && !(got_h && got_t && got_v && seen_enabled)) {
 		struct pollfd pf = {pfd[0], POLLIN, 0};
 		struct usdt_value v[2] = {{USDT_TYPE_INT32, {.i64 = 43}},
 					  {USDT_TYPE_STRING, {.str = "via ffi"}}};
@@ -294,12 +295,12 @@ static void test_unload_while_traced(void **state)
 	posix_spawn_file_actions_destroy(&fa);
 
 	t0 = now();
-	while (!usdt_probe__enabled(hit) && now() - t0 < 60)
+	while (!usdt_probe__enabled(hit) && now() - t0 < 150)
 		usleep(10000);
 	if (!usdt_probe__enabled(hit)) {
 		rt_stop(bt);
 		usdt_provider__free(p);
-		fail_msg("bpftrace did not enable the runtime's probe within 60 s");
+		fail_msg("bpftrace did not enable the runtime's probe within 150 s");
 	}
 	for (int i = 0; i < 100; i++)
 		usdt_probe__fire(hit, i);

@@ -46,7 +46,8 @@ static bool wait_exec(pid_t pid, const char *exe)
 
 static void pid_exit(void **state)
 {
-	char *fix[] = {(char *)tt_fixture("trace_operands"), "40", NULL};
+	/* "wait": the fixture fires once our breakpoint is in (slow attach under emulation) */
+	char *fix[] = {(char *)tt_fixture("trace_operands"), "40", "wait", NULL};
 	char pid[32];
 	char *argv[] = {(char *)tt_usdtkit(),  "trace", "-p", pid, "ops:str", "--args",
 			"ops:str=s:str,n:i32", NULL};

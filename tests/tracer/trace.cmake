@@ -17,7 +17,8 @@ endfunction()
 
 # Hand-written probes with every operand form (preprocessed assembly).
 enable_language(ASM)
-usdtkit_trace_fixture(trace_operands SOURCES ${CMAKE_CURRENT_LIST_DIR}/fixtures/trace_operands.S)
+usdtkit_trace_fixture(trace_operands SOURCES ${CMAKE_CURRENT_LIST_DIR}/fixtures/trace_operands.S
+  ${CMAKE_CURRENT_LIST_DIR}/fixtures/wait_traced.c)
 usdtkit_trace_fixture(trace_sema SOURCES ${CMAKE_CURRENT_LIST_DIR}/fixtures/trace_sema.c)
 usdtkit_trace_fixture(trace_doubles SOURCES ${CMAKE_CURRENT_LIST_DIR}/fixtures/trace_doubles.c)
 usdtkit_trace_fixture(trace_threads SOURCES ${CMAKE_CURRENT_LIST_DIR}/fixtures/trace_threads.c
@@ -67,3 +68,10 @@ usdtkit_trace_fixture(trace_fold SOURCES ${CMAKE_CURRENT_LIST_DIR}/fixtures/trac
 usdtkit_add_test(tracer inputs
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_inputs.c ${trace_util}
   DEPENDS ${trace_test_deps} trace_fixture_trace_edge trace_fixture_trace_fold TIMEOUT 300)
+# The kernel feature probes (issue 11) and the forced perf-event fallback.
+usdtkit_add_test(tracer kernel_features
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_kernel_features.c
+    ${CMAKE_SOURCE_DIR}/tracer/kernel_features.c ${trace_util}
+  LIBS PkgConfig::LIBBPF pthread
+  DEPENDS usdtkit_cli stat_fixture TIMEOUT 300)
+target_include_directories(test_tracer_kernel_features PRIVATE ${CMAKE_SOURCE_DIR}/tracer)
