@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * BPF side of --filter: the interpreter of the programs filter.c compiles
  * (encoding and design in filter.h).

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Compiled --filter programs, shared by BPF programs (filter.bpf.h) and
  * user space (filter.c).

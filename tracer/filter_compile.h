@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * The --filter compiler: EXPR text -> parsed expression (once) -> one
  * struct filter_prog per probe (filter.h), against that probe's arguments.

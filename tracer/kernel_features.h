@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * What the running kernel can do for trace and stat, probed once per run by
  * trying each capability itself (never by version number: distributions

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * Symbolizer for user stacks (symbolize.h), on elfutils' libdwfl.
  *

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * User-space symbolization of user stacks: (pid, addresses) -> frames
  * {address, symbol, offset, object}, with elfutils' libdwfl reading the

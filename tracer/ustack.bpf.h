@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * BPF side of user stacks (see ustack.h): capture into a ring record for
  * trace, or into a stack map whose id is counted per key for stat.

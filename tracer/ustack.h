@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * User stacks at a probe, shared by the BPF programs (ustack.bpf.h) and
  * user space (ustack.c, symbolize.c).

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * Printing symbolized user stacks (ustack_fmt.h): text like bpftrace's
  * ustack, JSON frames, and the folded format of flame graph tools, plus

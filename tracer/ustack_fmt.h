@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * User-space side of user stacks: putting the caller back at a
  * function-entry probe (ustack.h), and the three ways a symbolized stack

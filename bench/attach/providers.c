@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * Target of the attach benchmark: loads N runtime providers ("bp0".."bpN-1",
  * one probe "hit"(i64) each, so N in-memory objects and N uprobe_multi links

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * Loader for bench/filter: the filtered count `usdtkit stat --filter` will
  * run, before the command is wired: finds PROBE's locations with the

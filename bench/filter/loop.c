@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * A loop firing bench:fire(long k, char *func) N times, where k = i % 1000
  * and func is "copyfile" when k == 0, else another name: a filter on

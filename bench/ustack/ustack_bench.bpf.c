@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * Programs of the user-stack benchmark: "record" is a trace-like hit (a
  * ring record, sleepable as trace's program) with or without the stack

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * User-stack benchmark, one run (see CMakeLists.txt): per-fire cost of a
  * probe fired in a loop 20 calls deep (frame pointers, so the kernel walks

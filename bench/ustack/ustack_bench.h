@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /* Shared by ustack_bench.bpf.c and ustack_bench.c. */
 #ifndef USDTKIT_BENCH_USTACK_H
 #define USDTKIT_BENCH_USTACK_H

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Fuzzes the --filter compiler (tracer/filter.c): the input, as a
  * NUL-terminated string, is parsed and, when it parses, compiled for two

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /* Random filter expressions and their direct evaluation (filter_gen.h). */
 #include <inttypes.h>
 #include <stdio.h>

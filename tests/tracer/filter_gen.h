@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Random --filter expressions with their meaning, for the filter tests:
  * the generator builds an expression tree, prints it as EXPR text and

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /* Shared by filter_run.bpf.c, test_filter_bpf.c and bench/filter. */
 #ifndef USDTKIT_TEST_FILTER_RUN_H
 #define USDTKIT_TEST_FILTER_RUN_H

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * The --filter compiler in user space (tracer/filter.c): every error's
  * exact one-line message and column, the instructions a few expressions

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * The --filter interpreter in the kernel (tracer/filter.bpf.h, run by the
  * syscall program of filter_run.bpf.c through BPF_PROG_TEST_RUN) against

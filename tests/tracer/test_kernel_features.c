@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /*
  * Tests of the kernel feature probes (tracer/kernel_features.c, issue 11).
  *

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * User stacks end to end, without the CLI: the kernel captures the stacks
  * (ustack_probe.bpf.c, built from tracer/ustack.bpf.h, attached with

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * The user-stack printers without BPF (tracer/ustack_fmt.c): bpftrace-like
  * text lines, JSON frames, folded lines (outermost first, equal stacks

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * The user-stack tests' BPF side, built only from tracer/ustack.bpf.h the
  * way trace.bpf.c and stat.bpf.c use it: "record" captures the stack into

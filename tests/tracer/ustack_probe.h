@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
 /* Shared by ustack_probe.bpf.c and test_ustack.c. */
 #ifndef USDTKIT_TEST_USTACK_PROBE_H
 #define USDTKIT_TEST_USTACK_PROBE_H

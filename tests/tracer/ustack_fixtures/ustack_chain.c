@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * Fixture of the user-stack tests: fires a probe at the end of a known
  * call chain, built (see ustack.cmake) as a PIE with frame pointers, -O1,

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
 /*
  * Shared-library half of the user-stack fixture: a known call chain
  * ustk_lib_a -> ustk_lib_b -> ustk_lib_c -> probe ustk:lib, built with
