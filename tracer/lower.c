@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "lower.h"
+#include "regs_arm64.h"
 
 /* x86-64 struct pt_regs: r15 r14 r13 r12 bp bx r11 r10 r9 r8 ax cx dx si di orig_ax ip cs flags sp ss */
 static const signed char x86_64_slot[] = {
@@ -25,9 +26,6 @@ static const signed char x86_64_slot[] = {
 };
 
 #define X86_64_PT_REGS_SIZE (21 * 8)
-/* arm64 struct pt_regs begins with user_pt_regs: regs[31], sp, pc, pstate */
-#define ARM64_SP_OFFSET (31 * 8)
-#define ARM64_PT_REGS_SIZE (34 * 8)
 
 unsigned int lower__pt_regs_size(enum usdt_arch arch)
 {
@@ -35,7 +33,7 @@ unsigned int lower__pt_regs_size(enum usdt_arch arch)
 	case USDT_ARCH_X86_64:
 		return X86_64_PT_REGS_SIZE;
 	case USDT_ARCH_AARCH64:
-		return ARM64_PT_REGS_SIZE;
+		return USDT_A64_USER_PT_REGS_SIZE;
 	default:
 		return 0;
 	}
@@ -49,11 +47,7 @@ int lower__reg_offset(enum usdt_arch arch, enum usdt_reg reg)
 			return -ENOTSUP;
 		return x86_64_slot[reg] * 8;
 	case USDT_ARCH_AARCH64:
-		if (reg >= USDT_REG_A64_X0 && reg <= USDT_REG_A64_X30)
-			return (reg - USDT_REG_A64_X0) * 8;
-		if (reg == USDT_REG_A64_SP)
-			return ARM64_SP_OFFSET;
-		return -ENOTSUP;
+		return usdt_regs_arm64_off(reg); /* regs_arm64.h: checked against <asm/ptrace.h> */
 	default:
 		return -ENOTSUP;
 	}

@@ -51,6 +51,7 @@ static void test_reg_offsets(void **state)
 	assert_int_equal(lower__reg_offset(USDT_ARCH_X86_64, USDT_REG_X86_XMM0), -ENOTSUP);
 	assert_int_equal(lower__reg_offset(USDT_ARCH_X86_64, USDT_REG_A64_X0), -ENOTSUP);
 	assert_int_equal(lower__pt_regs_size(USDT_ARCH_X86_64), 168);
+	assert_int_equal(lower__pt_regs_size(USDT_ARCH_AARCH64), 272);
 	/* arm64: regs[31], sp, pc, pstate */
 	assert_int_equal(lower__reg_offset(USDT_ARCH_AARCH64, USDT_REG_A64_X0), 0);
 	assert_int_equal(lower__reg_offset(USDT_ARCH_AARCH64, USDT_REG_A64_X0 + 21), 168);
