@@ -55,6 +55,8 @@ $P/usdtkit/_lib.py"
 fi
 if [ "$MAN" = man ]; then
 	for p in man1/usdtkit.1 man1/usdtkit-list.1 man1/usdtkit-trace.1 man1/usdtkit-stat.1 \
+		man1/usdtkit-flow.1 man1/usdtkit-calls.1 man1/usdtkit-gc.1 man1/usdtkit-objects.1 \
+		man1/usdtkit-threads.1 man1/usdtkit-top.1 \
 		man3/libusdtkit.3 man3/usdtkit-sdt.3; do
 		expected="$expected
 $M/$p"
