@@ -935,6 +935,12 @@ static int store_specs(struct engine *eng, int fd, size_t *pending, size_t n)
 	size_t kept = 0;
 	int err = 0;
 
+	if (fd < 0) {
+		/* a program that needs no argument (stat's counting) has no locs map */
+		free(vals);
+		free(keys);
+		return n;
+	}
 	if (vals && keys) {
 		for (size_t i = 0; i < n; i++) {
 			keys[i] = pending[i];

@@ -99,7 +99,7 @@ int engine__scan(struct engine *eng, bool scan_pid);
 
 /*
  * Attaches @prog to every pending location, writing each location's spec
- * into @locs_map_fd at its index first. Returns the number attached, or a
+ * into @locs_map_fd at its index first (-1: a program that reads no spec). Returns the number attached, or a
  * negative errno when an attachment failed for a reason that will repeat
  * (-EPERM, -EACCES): the caller stops. Other failures are warned and skipped.
  */

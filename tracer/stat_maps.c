@@ -397,10 +397,15 @@ static int open_and_load(struct stat_ctx *s)
 	s->skel->rodata->lstep = s->o.lstep;
 	s->skel->rodata->lat_match = s->o.arg && s->o.mode == STAT_MODE_LATENCY;
 	s->skel->rodata->lat_div = s->o.unit_div;
-	bpf_map__set_max_entries(s->skel->maps.locs, s->loc_cap);
+	bpf_map__set_max_entries(s->skel->maps.locs, s->o.mode != STAT_MODE_COUNT ? s->loc_cap : 1);
 	bpf_map__set_max_entries(s->skel->maps.counts, s->loc_cap);
-	bpf_map__set_max_entries(s->skel->maps.pcfg, s->probe_cap);
-	bpf_map__set_max_entries(s->skel->maps.hist, s->probe_cap * s->nbuckets);
+	/* maps a mode does not use get one entry: 100 000 per-CPU slots cost seconds to make */
+	bpf_map__set_max_entries(s->skel->maps.pcfg,
+				 s->o.mode != STAT_MODE_COUNT ? s->probe_cap : 1);
+	bpf_map__set_max_entries(s->skel->maps.hist,
+				 s->o.mode == STAT_MODE_HIST || s->o.mode == STAT_MODE_LHIST
+					 ? s->probe_cap * s->nbuckets
+					 : 1);
 	bpf_map__set_max_entries(s->skel->maps.keys, s->o.mode == STAT_MODE_BY ? s->o.max_keys : 1);
 	bpf_map__set_max_entries(s->skel->maps.starts,
 				 s->o.mode == STAT_MODE_LATENCY ? s->o.max_keys : 1);
@@ -467,7 +472,8 @@ struct bpf_program *stat_maps__prog(const struct stat_ctx *s)
 
 int stat_maps__locs_fd(const struct stat_ctx *s)
 {
-	return bpf_map__fd(s->skel->maps.locs);
+	/* counting reads no argument: no spec is stored (engine__attach) */
+	return s->o.mode != STAT_MODE_COUNT ? bpf_map__fd(s->skel->maps.locs) : -1;
 }
 
 void stat_maps__free(struct stat_ctx *s)
