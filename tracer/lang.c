@@ -120,17 +120,16 @@ static void method_of(const struct lang_cmd *c, const struct event *e, char *nam
 	case LANG_RUBY:
 		arg_str(e, 0, -1, a, sizeof(a));
 		arg_str(e, 1, -1, b, sizeof(b));
-		snprintf(name, size, "%s#%s", a, b);
+		if (snprintf(name, size, "%s#%s", a, b) >= (int)size)
+			name[size - 1] = 0; /* a longer name is cut */
 		arg_str(e, 2, -1, file, fsize);
 		*line = arg_int(e, 3);
 		break;
 	case LANG_PHP:
 		arg_str(e, 0, -1, b, sizeof(b));
 		arg_str(e, 3, -1, a, sizeof(a));
-		if (a[0])
-			snprintf(name, size, "%s::%s", a, b);
-		else
-			snprintf(name, size, "%s", b);
+		if (snprintf(name, size, a[0] ? "%s::%s" : "%s%s", a, b) >= (int)size)
+			name[size - 1] = 0; /* a longer name is cut */
 		arg_str(e, 1, -1, file, fsize);
 		*line = arg_int(e, 2);
 		break;
