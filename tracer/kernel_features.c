@@ -26,10 +26,10 @@
 
 #include <bpf/bpf.h>
 
+#include "kernel.h"
 #include "kernel_features.h"
 
 /* Absent from Debian 12's (6.1) UAPI headers. */
-#define KF_TRACE_UPROBE_MULTI 48
 #define KF_FUNC_COPY_FROM_USER 148
 #define KF_FUNC_GET_ATTACH_COOKIE 174
 
@@ -52,35 +52,20 @@ static int load_kprobe(const struct bpf_insn *insns, size_t n, int attach_type, 
 	return fd < 0 ? -errno : fd;
 }
 
-/* The uprobe_multi part of BPF_LINK_CREATE's attr (kernel 6.6+). */
-struct kf_uprobe_multi_attr {
-	__u32 prog_fd;
-	__u32 target_fd;
-	__u32 attach_type;
-	__u32 flags;
-	__u64 path;
-	__u64 offsets;
-	__u64 ref_ctr_offsets;
-	__u64 cookies;
-	__u32 cnt;
-	__u32 uflags;
-	__u32 pid;
-	__u32 pad;
-};
-
 int kernel_features__probe_uprobe_multi(void)
 {
 	const struct bpf_insn insns[] = {MOV64_IMM(BPF_REG_0, 0), EXIT()};
-	struct kf_uprobe_multi_attr a;
+	struct kernel_uprobe_multi_attr a;
 	__u64 offset = 0;
 	int prog, fd, err;
 
-	prog = load_kprobe(insns, sizeof(insns) / sizeof(insns[0]), KF_TRACE_UPROBE_MULTI, 0);
+	prog = load_kprobe(insns, sizeof(insns) / sizeof(insns[0]), KERNEL_BPF_TRACE_UPROBE_MULTI,
+			   0);
 	if (prog < 0)
 		return prog;
 	memset(&a, 0, sizeof(a));
 	a.prog_fd = prog;
-	a.attach_type = KF_TRACE_UPROBE_MULTI;
+	a.attach_type = KERNEL_BPF_TRACE_UPROBE_MULTI;
 	a.path = (uintptr_t) "/";
 	a.offsets = (uintptr_t)&offset;
 	a.cnt = 1;
