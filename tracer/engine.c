@@ -525,6 +525,21 @@ static void lower_args(struct engine *eng, const char *display, const struct usd
 	l->spec.nstr = nstr;
 }
 
+/*
+ * Whether the probe is at the entry of a function named after it: a
+ * runtime provider's stub (libusdtkit names each stub after its probe and
+ * puts the probe first, or after one nop byte: x86-64's 10-byte form).
+ * There no frame has been pushed, the return address is at the stack
+ * pointer, and a user stack would miss the caller (ustack.h).
+ */
+static bool at_entry(const struct usdt_notes *notes, const struct usdt_note *n)
+{
+	uint64_t vaddr;
+
+	return !usdt_notes__symbol(notes, n->name, &vaddr) && n->pc_addr >= vaddr &&
+	       n->pc_addr - vaddr <= 1;
+}
+
 static int add_loc(struct engine *eng, size_t obj, const char *display,
 		   const struct usdt_notes *notes, const struct usdt_note *n, const uint64_t *hits)
 {
@@ -574,6 +589,7 @@ static int add_loc(struct engine *eng, size_t obj, const char *display,
 	l->spec.probe_id = pid;
 	l->spec.nargs = nargs;
 	lower_args(eng, display, notes, n, specs, nargs, p, l);
+	l->at_entry = at_entry(notes, n);
 	eng->probe_unsupported[pid] |= l->unsupported;
 	if (eng->probe_first_loc[pid] == SIZE_MAX)
 		eng->probe_first_loc[pid] = eng->nlocs;
@@ -829,7 +845,7 @@ static int attach_object_multi(struct engine *eng, int prog_fd, size_t obj, cons
 		offs[k] = l->pc_offset;
 		refs[k] = ref_ctr_of(l);
 		any_ref |= refs[k] != 0;
-		cookies[k] = idx[k];
+		cookies[k] = engine__cookie(eng, idx[k]);
 	}
 	err = attach_set__multi(&eng->links, prog_fd, path, offs, any_ref ? refs : NULL, cookies,
 				cnt, eng->opts.pid);
@@ -907,7 +923,8 @@ static int attach_perf(struct engine *eng, struct bpf_program *prog, size_t *pen
 		struct engine_loc *l = &eng->locs[pending[i]];
 
 		err = attach_set__perf(&eng->links, prog, l->attach_path, l->pc_offset,
-				       ref_ctr_of(l), pending[i], eng->opts.pid);
+				       ref_ctr_of(l), engine__cookie(eng, pending[i]),
+				       eng->opts.pid);
 		if (err == -EPERM || err == -EACCES || err == -ENOMEM)
 			return err;
 		if (err) {
@@ -1088,6 +1105,11 @@ void engine__pending_max(const struct engine *eng, unsigned int *max_args,
 		if (l->spec.nstr > *max_strings)
 			*max_strings = l->spec.nstr;
 	}
+}
+
+uint64_t engine__cookie(const struct engine *eng, size_t i)
+{
+	return i | (i < eng->nlocs && eng->locs[i].at_entry ? ENGINE_COOKIE_AT_ENTRY : 0);
 }
 
 enum usdt_type engine__arg_type(const struct engine_probe *probe, const struct usdt_fetch *f, int i)

@@ -32,6 +32,7 @@
 #include <usdtkit/stapsdt.h>
 
 #include "fetch.h"
+#include "ustack.h"
 
 struct bpf_program;
 
@@ -54,6 +55,7 @@ struct engine_loc {
 	const char *attach_path; /* path the uprobe is created on (shared per object) */
 	struct usdt_loc_spec spec; /* what the BPF program evaluates */
 	uint16_t unsupported; /* bit i: argument i cannot be fetched */
+	bool at_entry; /* the probe is a function's first instruction (a runtime provider's stub) */
 	bool attempted;
 	bool linked; /* attached */
 };
@@ -139,6 +141,12 @@ enum usdt_type engine__arg_type(const struct engine_probe *probe, const struct u
 				int i);
 /* Argument name to show: metadata/--args name, else "argN". */
 const char *engine__arg_name(const struct engine_probe *probe, int i, char *buf, size_t size);
+/*
+ * The BPF cookie of location @i: its index, plus ENGINE_COOKIE_AT_ENTRY at
+ * a function's entry (user stacks then read the caller's return address).
+ */
+#define ENGINE_COOKIE_AT_ENTRY USTACK_COOKIE_AT_ENTRY
+uint64_t engine__cookie(const struct engine *eng, size_t i);
 /* Index of argument @want ("name", "argN" or "N") of @p, or -1. */
 int engine__arg_index(const struct engine_probe *p, const char *want);
 

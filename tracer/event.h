@@ -18,6 +18,8 @@
 
 #include <usdtkit/types.h>
 
+struct sym_frame;
+
 #define EVENT_MAX_ARGS USDT_MAX_ARGS
 #define EVENT_MAX_STACK 127
 
@@ -62,6 +64,8 @@ struct event {
 	/* user stack, innermost frame first; nstack 0 when not captured */
 	const uint64_t *ustack;
 	unsigned int nstack;
+	/* its nstack frames symbolized (symbolize.h); NULL when --ustack is off */
+	const struct sym_frame *frames;
 };
 
 /*

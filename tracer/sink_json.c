@@ -6,6 +6,7 @@
 
 #include "json.h"
 #include "sinks.h"
+#include "ustack_fmt.h"
 
 struct json_sink {
 	struct json_writer w;
@@ -69,6 +70,10 @@ static int json_event(void *ctx, const struct event *e)
 			if (e->args[i].kind == EVENT_VAL_STR && e->args[i].str.truncated)
 				json__string(w, e->args[i].name);
 		json__array_end(w);
+	}
+	if (e->frames) {
+		json__key(w, "ustack");
+		ustack__write_json(w, e->frames, e->nstack);
 	}
 	json__object_end(w);
 	json__newline(w);

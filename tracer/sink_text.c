@@ -18,6 +18,7 @@
 #include "json.h"
 #include "output.h"
 #include "sinks.h"
+#include "ustack_fmt.h"
 
 struct text_sink {
 	FILE *out;
@@ -147,6 +148,8 @@ static int text_line(void *ctx, const struct event *e)
 		put_value(out, &e->args[i], true);
 	}
 	putc_unlocked('\n', out);
+	if (e->frames) /* write errors are the output's to report (output__flush) */
+		ustack__write_text(out, e->frames, e->nstack);
 	return 0;
 }
 
@@ -223,6 +226,8 @@ static int text_format(void *ctx, const struct event *e)
 		s = end + 1;
 	}
 	putc_unlocked('\n', out);
+	if (e->frames) /* write errors are the output's to report (output__flush) */
+		ustack__write_text(out, e->frames, e->nstack);
 	return 0;
 }
 

@@ -14,6 +14,10 @@
  * The mode and the histogram shape are read-only constants, so the
  * verifier prunes the paths a run does not use.
  *
+ * stat_ustack: --by ustack, hits per (location, process, distinct user
+ * stack). Non-sleepable: every kernel's verifier refuses the stack map in
+ * a sleepable program (ustack.bpf.h); it reads no argument.
+ *
  * Per-CPU slots are still updated atomically: a uprobe program can be
  * preempted, and another task on the same CPU may hit the same probe.
  */
@@ -24,6 +28,8 @@
 #include "hist.h"
 #include "stat.h"
 #include "fetch.bpf.h"
+#define USTACK_WITH_STACKMAP
+#include "ustack.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -94,6 +100,14 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } counters SEC(".maps");
+
+/* --by ustack: hits per struct ustack_key (probe_id holds the location index) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, struct ustack_key);
+	__type(value, __u64);
+} ustack_counts SEC(".maps");
 
 SEC("uprobe")
 int stat_count(struct pt_regs *ctx)
@@ -191,6 +205,34 @@ static __always_inline void latency(const struct stat_probe_cfg *cfg, __u64 id, 
 	s = bpf_map_lookup_elem(&lat_hist, &b);
 	if (s)
 		__sync_fetch_and_add(s, 1);
+}
+
+SEC("uprobe")
+int stat_ustack(struct pt_regs *ctx)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx), one = 1, *c;
+	struct ustack_key key = {};
+	__u32 idx = cookie;
+
+	c = bpf_map_lookup_elem(&counts, &idx);
+	if (c)
+		__sync_fetch_and_add(c, 1);
+	key.probe_id = idx;
+	/* a failed capture (-EFAULT, -EEXIST: bucket taken) is counted under its errno */
+	ustack__key(ctx, &key, cookie & USTACK_COOKIE_AT_ENTRY);
+	c = bpf_map_lookup_elem(&ustack_counts, &key);
+	if (c) {
+		__sync_fetch_and_add(c, 1);
+		return 0;
+	}
+	if (!bpf_map_update_elem(&ustack_counts, &key, &one, BPF_NOEXIST))
+		return 0;
+	c = bpf_map_lookup_elem(&ustack_counts, &key); /* inserted meanwhile by another hit */
+	if (c)
+		__sync_fetch_and_add(c, 1);
+	else
+		count(STAT_CNT_KEYS_FULL);
+	return 0;
 }
 
 SEC("uprobe.s")

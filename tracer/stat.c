@@ -49,6 +49,9 @@ static void usage(FILE *f)
 		"  (none)                 hits per probe\n"
 		"      --by pid|tid|ARG   hits per probe and process, thread or argument\n"
 		"                         value (str arguments: by string, first %d bytes)\n"
+		"      --by ustack[=DEPTH]\n"
+		"                         hits per distinct user stack (up to DEPTH frames,\n"
+		"                         default 127), symbolized (docs/stacks.md)\n"
 		"      --hist ARG         log2 histogram of an integer argument, per probe\n"
 		"      --lhist ARG,MIN,MAX,STEP\n"
 		"                         linear histogram: [MIN, MAX) in STEP-wide buckets,\n"
@@ -66,6 +69,8 @@ static void usage(FILE *f)
 		"  -i, --interval SEC     print every SEC seconds what happened since the\n"
 		"                         previous print (and at exit)\n"
 		"      --cumulative       -i: print totals since the start instead\n"
+		"      --folded           --by ustack: 'frame;frame;frame COUNT' lines,\n"
+		"                         outermost frame first, for flame graph tools\n"
 		"  -d, --duration SEC     stop after SEC seconds (or 500ms, 2s, 1m)\n"
 		"  -j, --json             one JSON object per print (docs/usdtkit-stat.md)\n"
 		"  -o, --output FILE      write the summaries to FILE instead of stdout\n"
@@ -136,6 +141,9 @@ static int parse_opt(struct stat_opts *o, char **bufs, int c, const char *arg)
 	case 'B':
 		if (set_mode(o, STAT_MODE_BY))
 			return EXIT_USAGE;
+		err = stat_ustack__parse_by(o, arg);
+		if (err)
+			return err < 0 ? EXIT_USAGE : 0;
 		o->by = !strcmp(arg, "pid")   ? STAT_BY_PID
 			: !strcmp(arg, "tid") ? STAT_BY_TID
 					      : STAT_BY_ARG;
@@ -203,6 +211,9 @@ static int parse_opt(struct stat_opts *o, char **bufs, int c, const char *arg)
 	case 'C':
 		o->cumulative = true;
 		return 0;
+	case 'F':
+		o->folded = true;
+		return 0;
 	case 'j':
 		o->json = true;
 		return 0;
@@ -239,6 +250,10 @@ static int check_opts(struct stat_opts *o, int argc, char **argv, char ***probes
 	}
 	if (o->unit_div != 1000 && o->mode != STAT_MODE_LATENCY) {
 		fprintf(stderr, WHO ": --unit needs --latency\n");
+		return EXIT_USAGE;
+	}
+	if (o->folded && (o->by != STAT_BY_USTACK || o->json)) {
+		fprintf(stderr, WHO ": --folded needs --by ustack, without --json\n");
 		return EXIT_USAGE;
 	}
 	if (o->cumulative && o->interval <= 0) {
@@ -308,6 +323,8 @@ static int step(void *ctx, int timeout_ms)
 	int err;
 
 	nanosleep(&ts, NULL);
+	if (l->c->us)
+		stat_ustack__poll(l->c);
 	now = cli__now_ns(CLOCK_MONOTONIC);
 	if (!l->next_print || now < l->next_print)
 		return 0;
@@ -339,6 +356,7 @@ int cmd_stat(int argc, char **argv)
 		{"unit", required_argument, NULL, 'U'},
 		{"interval", required_argument, NULL, 'i'},
 		{"cumulative", no_argument, NULL, 'C'},
+		{"folded", no_argument, NULL, 'F'},
 		{"json", no_argument, NULL, 'j'},
 		{"top", required_argument, NULL, 'N'},
 		{"max-keys", required_argument, NULL, 'K'},

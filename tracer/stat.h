@@ -26,6 +26,7 @@ enum stat_by {
 	STAT_BY_PID = 1,
 	STAT_BY_TID,
 	STAT_BY_ARG, /* integer argument (cfg.arg) */
+	STAT_BY_USTACK, /* the user stack (stat_ustack, struct ustack_key) */
 };
 
 enum stat_role {

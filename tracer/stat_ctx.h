@@ -40,6 +40,8 @@ struct stat_opts {
 	uint64_t unit_div;
 	uint32_t max_keys;
 	uint32_t top;
+	unsigned int ustack_depth; /* --by ustack[=DEPTH] */
+	bool folded; /* --folded: --by ustack as folded stacks */
 };
 
 /* What we decided for one probe (mirrors struct stat_probe_cfg). */
@@ -66,6 +68,7 @@ struct snapshot {
 };
 
 struct stat_bpf;
+struct stat_ustack;
 
 struct stat_ctx {
 	struct stat_opts o;
@@ -82,6 +85,7 @@ struct stat_ctx {
 	struct json_writer jw;
 	FILE *out;
 	uint64_t last_print_ns;
+	struct stat_ustack *us; /* --by ustack (stat_ustack.c) */
 };
 
 /* stat_maps.c */
@@ -104,6 +108,17 @@ int stat_maps__read(struct stat_ctx *c);
 /* The count of key @k in an earlier snapshot (0 if absent). */
 uint64_t stat_maps__prev_count(const struct snapshot *prev, const struct stat_key *k);
 void stat_maps__free(struct stat_ctx *c);
+
+/* stat_ustack.c: --by ustack */
+/* --by ARG: 1 and sets @o when ARG is ustack[=DEPTH], 0 when not, -1 bad (printed). */
+int stat_ustack__parse_by(struct stat_opts *o, const char *arg);
+/* After the load: sizes nothing, starts the symbolizer (and reads -p's maps). */
+int stat_ustack__init(struct stat_ctx *c);
+/* Snapshots processes seen in the stack counts since the last call (cheap; rate-limited). */
+void stat_ustack__poll(struct stat_ctx *c);
+/* Reads the stack counts and prints them: text, JSON or --folded. 0 or -errno (printed). */
+int stat_ustack__print(struct stat_ctx *c, bool final);
+void stat_ustack__free(struct stat_ctx *c);
 
 /* stat_print.c */
 /* Reads, prints (text or JSON) and advances the interval base. 0 or -errno (printed). */

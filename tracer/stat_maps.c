@@ -409,6 +409,12 @@ static int open_and_load(struct stat_ctx *s)
 	bpf_map__set_max_entries(s->skel->maps.keys, s->o.mode == STAT_MODE_BY ? s->o.max_keys : 1);
 	bpf_map__set_max_entries(s->skel->maps.starts,
 				 s->o.mode == STAT_MODE_LATENCY ? s->o.max_keys : 1);
+	if (s->o.by == STAT_BY_USTACK) {
+		/* a stack map larger than the keys: fewer bucket collisions (-EEXIST) */
+		bpf_map__set_max_entries(s->skel->maps.ustack_counts, s->o.max_keys);
+		bpf_map__set_max_entries(s->skel->maps.ustacks, s->o.max_keys * 2);
+		bpf_map__set_value_size(s->skel->maps.ustacks, 8 * s->o.ustack_depth);
+	}
 	/* plain counting needs no argument: the minimal program keeps hits cheap */
 	prog = s->skel->progs.stat_count;
 	unused = s->skel->progs.stat_args;
@@ -417,6 +423,17 @@ static int open_and_load(struct stat_ctx *s)
 		unused = s->skel->progs.stat_count;
 	}
 	bpf_program__set_autoload(unused, false);
+	if (s->o.by == STAT_BY_USTACK) {
+		bpf_program__set_autoload(prog, false);
+		prog = s->skel->progs.stat_ustack;
+		if (s->s->o.verbose)
+			fprintf(stderr,
+				"%s: --by ustack: %u frames per stack, counted by the "
+				"non-sleepable stat_ustack program (stack map)\n",
+				s->s->who, s->o.ustack_depth);
+	} else {
+		bpf_program__set_autoload(s->skel->progs.stat_ustack, false);
+	}
 	if (s->s->mode == ENGINE_ATTACH_MULTI)
 		bpf_program__set_expected_attach_type(prog, KERNEL_BPF_TRACE_UPROBE_MULTI);
 	err = stat_bpf__load(s->skel);
@@ -460,6 +477,8 @@ int stat_maps__load(struct stat_ctx *s)
 	if (!s->pcpu || snapshot_alloc(s, &s->prev) || snapshot_alloc(s, &s->cur))
 		return -ENOMEM;
 	err = open_and_load(s);
+	if (!err && s->o.by == STAT_BY_USTACK)
+		err = stat_ustack__init(s);
 	if (err)
 		return err;
 	return stat_maps__configure(s);
@@ -467,17 +486,22 @@ int stat_maps__load(struct stat_ctx *s)
 
 struct bpf_program *stat_maps__prog(const struct stat_ctx *s)
 {
+	if (s->o.by == STAT_BY_USTACK)
+		return s->skel->progs.stat_ustack;
 	return s->o.mode == STAT_MODE_COUNT ? s->skel->progs.stat_count : s->skel->progs.stat_args;
 }
 
 int stat_maps__locs_fd(const struct stat_ctx *s)
 {
 	/* counting reads no argument: no spec is stored (engine__attach) */
+	if (s->o.by == STAT_BY_USTACK)
+		return -1; /* stacks read no argument */
 	return s->o.mode != STAT_MODE_COUNT ? bpf_map__fd(s->skel->maps.locs) : -1;
 }
 
 void stat_maps__free(struct stat_ctx *s)
 {
+	stat_ustack__free(s);
 	stat_bpf__destroy(s->skel);
 	s->skel = NULL;
 	for (size_t i = 0; i < s->nprobes; i++)

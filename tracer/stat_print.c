@@ -641,6 +641,8 @@ int stat_print(struct stat_ctx *s, bool final)
 	struct view v;
 	int err;
 
+	if (s->us)
+		return stat_ustack__print(s, final);
 	err = stat_maps__read(s);
 	if (!err)
 		err = make_view(s, &v);

@@ -21,6 +21,7 @@
 
 #include "trace.h"
 #include "fetch.bpf.h"
+#include "ustack.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -38,6 +39,8 @@ const volatile __s64 str_last = -1;
 const volatile __u32 max_args = FETCH_MAX_ARGS;
 const volatile __u64 wakeup_bytes = 1 << 20;
 const volatile __u32 layout_id = 0; /* which layout's geometry the records have */
+/* --ustack (ustack_depth > 0): offset of the struct ustack_rec after the strings */
+const volatile __u32 stack_off = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -128,6 +131,10 @@ int usdt_trace(struct pt_regs *ctx)
 	}
 	e->err_mask = err_mask;
 	e->trunc_mask = trunc_mask;
+	/* the stack works in this sleepable program too: only stack maps need a non-sleepable one */
+	if (ustack_depth)
+		ustack__capture(ctx, (void *)e + stack_off,
+				bpf_get_attach_cookie(ctx) & USTACK_COOKIE_AT_ENTRY);
 	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
 				      ? BPF_RB_FORCE_WAKEUP
 				      : BPF_RB_NO_WAKEUP);

@@ -22,6 +22,7 @@
 #include "session.h"
 #include "sinks.h"
 #include "trace_records.h"
+#include "ustack.h"
 
 #define WHO "usdtkit trace"
 #define DEFAULT_STR_SIZE 64
@@ -61,6 +62,8 @@ static void usage(FILE *f)
 		"                         declare argument names/types (i8..u64 f32 f64 str ptr)\n"
 		"                         for probes without usdtkit metadata; globs allowed\n"
 		"  -s, --string-size N    bytes captured per string argument (default %d)\n"
+		"      --ustack[=DEPTH]   the user stack of each hit, up to DEPTH frames\n"
+		"                         (default and most %d), symbolized (docs/stacks.md)\n"
 		"\n"
 		"output:\n"
 		"  -j, --json             JSON lines (see docs/usdtkit-trace.md)\n"
@@ -84,7 +87,7 @@ static void usage(FILE *f)
 		"\n"
 		"A closed output (| head) ends the trace quietly with status 0.\n"
 		"Needs CAP_BPF and CAP_PERFMON (or root). Ctrl-C stops and prints a summary.\n",
-		DEFAULT_STR_SIZE, DEFAULT_RING_MB);
+		DEFAULT_STR_SIZE, USTACK_DEFAULT_DEPTH, DEFAULT_RING_MB);
 }
 
 static int parse_opt(struct trace_opts *t, int c, const char *arg)
@@ -112,6 +115,14 @@ static int parse_opt(struct trace_opts *t, int c, const char *arg)
 			return EXIT_USAGE;
 		}
 		t->rec.str_size = v;
+		return 0;
+	case 'S':
+		v = USTACK_DEFAULT_DEPTH;
+		if (arg && (cli__parse_u64(arg, &v) || !v || v > USTACK_MAX_DEPTH)) {
+			fprintf(stderr, WHO ": --ustack depth must be 1..%d\n", USTACK_MAX_DEPTH);
+			return EXIT_USAGE;
+		}
+		t->rec.ustack_depth = v;
 		return 0;
 	case 'b':
 		if (cli__parse_u64(arg, &v) || !v || v > 1024 || (v & (v - 1))) {
@@ -168,6 +179,7 @@ int cmd_trace(int argc, char **argv)
 		{"count", required_argument, NULL, 'n'},
 		{"string-size", required_argument, NULL, 's'},
 		{"buffer-size", required_argument, NULL, 'b'},
+		{"ustack", optional_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};

@@ -25,6 +25,7 @@
 #include "trace.h"
 #include "trace_records.h"
 #include "trace.skel.h"
+#include "ustack_fmt.h"
 
 #define MAX_LAYOUTS 8
 #define SPARE_LOCS 4096 /* -p/-c: room in the locs map for objects found later */
@@ -36,6 +37,7 @@ struct layout {
 	struct trace_bpf *skel;
 	unsigned int max_args; /* argument slots per record */
 	unsigned int nslots; /* string slots per record */
+	size_t stack_off; /* --ustack: where the struct ustack_rec starts */
 	size_t cap; /* the locs map holds location indices below this */
 };
 
@@ -50,7 +52,31 @@ struct trace_records {
 	bool done;
 	int sink_err;
 	char names[FETCH_MAX_ARGS][8]; /* "argN" */
+	/* --ustack: the symbolizer and one event's frames */
+	struct symbolizer *sym;
+	uint64_t ips[USTACK_MAX_DEPTH + 1];
+	struct sym_frame frames[USTACK_MAX_DEPTH + 1];
 };
+
+/*
+ * The user stack of record @e: frames symbolized into tr->frames. 0 frames
+ * when the capture failed (no user stack) or the record is short.
+ */
+static void decode_stack(struct trace_records *tr, const struct layout *ly,
+			 const struct trace_record *e, size_t size, struct event *ev)
+{
+	const struct ustack_rec *rec = (const void *)((const char *)e + ly->stack_off);
+	size_t n;
+
+	ev->frames = tr->frames;
+	if (size < ly->stack_off + USTACK_REC_SIZE(tr->o.ustack_depth))
+		return;
+	n = ustack__from_rec(rec, tr->o.ustack_depth, tr->ips, USTACK_MAX_DEPTH + 1);
+	if (!n || symbolizer__symbolize(tr->sym, e->pid, tr->ips, n, tr->frames) < 0)
+		return;
+	ev->ustack = tr->ips;
+	ev->nstack = n;
+}
 
 /* --- decoding ----------------------------------------------------------- */
 
@@ -186,6 +212,9 @@ static int handle_record(void *ctx, const void *data, size_t size)
 	ev.nargs = e->nargs < ly->max_args ? e->nargs : ly->max_args;
 	ev.ustack = NULL;
 	ev.nstack = 0;
+	ev.frames = NULL;
+	if (tr->o.ustack_depth)
+		decode_stack(tr, ly, e, size, &ev);
 	for (unsigned int i = 0; i < ev.nargs; i++)
 		decode_arg(tr, ly, e, l, p, i, &ev.args[i]);
 	err = sink__event(&tr->sink, &ev);
@@ -217,9 +246,15 @@ static int open_and_load(struct trace_records *tr, struct layout *ly)
 	/* the last string slot's offset: bounds the slot address for 6.1's verifier */
 	skel->rodata->str_last = ly->nslots ? (int64_t)(ly->nslots - 1) * tr->o.str_size : -1;
 	skel->rodata->max_args = ly->max_args;
-	skel->rodata->event_size = (sizeof(struct trace_record) + ly->max_args * sizeof(__u64) +
-				    ly->nslots * tr->o.str_size + 7) &
-				   ~7u;
+	ly->stack_off = (sizeof(struct trace_record) + ly->max_args * sizeof(__u64) +
+			 ly->nslots * tr->o.str_size + 7) &
+			~7u;
+	skel->rodata->event_size = ly->stack_off;
+	if (tr->o.ustack_depth) {
+		skel->rodata->ustack_depth = tr->o.ustack_depth;
+		skel->rodata->stack_off = ly->stack_off;
+		skel->rodata->event_size += USTACK_REC_SIZE(tr->o.ustack_depth);
+	}
 	skel->rodata->wakeup_bytes = (uint64_t)tr->o.ring_mb << 18; /* a quarter of the ring */
 	skel->rodata->layout_id = ly - tr->layouts;
 	bpf_map__set_max_entries(skel->maps.locs, ly->cap ? ly->cap : 1);
@@ -288,6 +323,19 @@ int trace_records__new(struct session *s, const struct trace_records_opts *opts,
 	tr->sink = *sink;
 	for (int i = 0; i < FETCH_MAX_ARGS; i++)
 		snprintf(tr->names[i], sizeof(tr->names[i]), "arg%d", i);
+	if (opts->ustack_depth) {
+		tr->sym = symbolizer__new(NULL);
+		if (!tr->sym) {
+			err = -errno;
+			free(tr);
+			return err;
+		}
+		if (s->o.verbose)
+			fprintf(stderr,
+				"%s: --ustack: %u frames per hit, captured by the sleepable "
+				"trace program (bpf_get_stack), symbolized with libdwfl\n",
+				s->who, opts->ustack_depth);
+	}
 	/* records sized exactly for what was found; -p/-c leave room in the locs map */
 	err = add_layout(tr, engine__max_args(s->eng), engine__max_strings(s->eng),
 			 target ? SPARE_LOCS : 0);
@@ -392,6 +440,7 @@ void trace_records__free(struct trace_records *tr)
 	if (!tr)
 		return;
 	ring_reader__free(tr->rb);
+	symbolizer__free(tr->sym);
 	for (int i = 0; i < tr->nlayouts; i++)
 		trace_bpf__destroy(tr->layouts[i].skel);
 	free(tr);

@@ -22,6 +22,7 @@ struct trace_records_opts {
 	unsigned int str_size; /* bytes per string slot */
 	unsigned int ring_mb; /* ring buffer size, MiB, a power of two */
 	uint64_t max_events; /* stop after this many (0: no limit) */
+	unsigned int ustack_depth; /* --ustack: user stack frames per record (0: none) */
 };
 
 struct trace_records;

@@ -32,6 +32,12 @@
 /* --ustack without a depth: as many frames as bpftrace's ustack. */
 #define USTACK_DEFAULT_DEPTH 127
 
+/*
+ * In the BPF cookie of a location (above its index): the probe is at a
+ * function's entry. The engine sets it (engine__cookie()).
+ */
+#define USTACK_COOKIE_AT_ENTRY (1ull << 32)
+
 /* Bytes a stack of @depth frames takes in a ring record (struct ustack_rec). */
 #define USTACK_REC_SIZE(depth) (16 + 8 * (depth))
 

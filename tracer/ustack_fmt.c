@@ -61,6 +61,19 @@ size_t ustack__from_map(const uint64_t *value, unsigned int depth, const struct 
 	return ustack__merge_entry(ips, n, cap, key->flags, key->entry_ret);
 }
 
+/* @s with control bytes as \xNN: names come from the traced process's objects. */
+static void put_name(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c < 0x20 || c == 0x7f)
+			fprintf(out, "\\x%02x", c);
+		else
+			putc(c, out);
+	}
+}
+
 int ustack__write_text(FILE *out, const struct sym_frame *frames, size_t n)
 {
 	size_t keep = ustack__trim(frames, n);
@@ -68,12 +81,16 @@ int ustack__write_text(FILE *out, const struct sym_frame *frames, size_t n)
 	for (size_t i = 0; i < keep; i++) {
 		const struct sym_frame *f = &frames[i];
 
-		if (f->symbol)
-			fprintf(out, "        %s+%" PRIu64 " (%s)\n", f->symbol, f->offset,
-				f->object ? f->object : "[unknown]");
-		else
-			fprintf(out, "        0x%" PRIx64 " (%s)\n", f->addr,
-				f->object ? f->object : "[unknown]");
+		fputs("        ", out);
+		if (f->symbol) {
+			put_name(out, f->symbol);
+			fprintf(out, "+%" PRIu64, f->offset);
+		} else {
+			fprintf(out, "0x%" PRIx64, f->addr);
+		}
+		fputs(" (", out);
+		put_name(out, f->object ? f->object : "[unknown]");
+		fputs(")\n", out);
 	}
 	if (keep < n)
 		fprintf(out, "        [0x%" PRIx64 " is not code: frame pointers missing above]\n",

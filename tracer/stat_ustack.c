@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
+/*
+ * usdtkit stat --by ustack: hits per distinct user stack, counted in the
+ * kernel (stat.bpf.c's stat_ustack: a stack map and a hash of counts per
+ * location, process and stack id), symbolized and printed here as text,
+ * JSON or folded stacks (ustack_fmt.h).
+ *
+ * Every print shows the totals since the start: a stack is one map entry,
+ * and differencing thousands of stacks per interval buys little. Processes
+ * are snapshot by the symbolizer as soon as their first stack shows up in
+ * the map (polled a few times a second, keys only), so a process that
+ * exits before the final print still symbolizes.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "cli.h"
+#include "stat_ctx.h"
+#include "stat.skel.h"
+#include "ustack_fmt.h"
+
+#define POLL_NS 200000000ull /* look for new processes every 200 ms */
+
+struct us_entry {
+	struct ustack_key key;
+	uint64_t count;
+};
+
+struct stat_ustack {
+	struct symbolizer *sym;
+	struct us_entry *ents;
+	size_t n, cap;
+	pid_t *pids; /* processes snapshot so far, sorted */
+	size_t npids, cap_pids;
+	uint64_t next_poll_ns;
+	uint64_t *value; /* one stack map value: ustack_depth slots */
+	uint64_t ips[USTACK_MAX_DEPTH + 1];
+	struct sym_frame frames[USTACK_MAX_DEPTH + 1];
+};
+
+int stat_ustack__parse_by(struct stat_opts *o, const char *arg)
+{
+	uint64_t v = USTACK_DEFAULT_DEPTH;
+
+	if (strncmp(arg, "ustack", 6) || (arg[6] && arg[6] != '='))
+		return 0;
+	if (arg[6] && (cli__parse_u64(arg + 7, &v) || !v || v > USTACK_MAX_DEPTH)) {
+		fprintf(stderr, "usdtkit stat: --by ustack=DEPTH: DEPTH must be 1..%d\n",
+			USTACK_MAX_DEPTH);
+		return -1;
+	}
+	o->by = STAT_BY_USTACK;
+	o->ustack_depth = v;
+	o->arg = NULL;
+	return 1;
+}
+
+/* Snapshots @pid the first time it is seen. */
+static void see_pid(struct stat_ustack *u, pid_t pid)
+{
+	size_t lo = 0, hi = u->npids;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (u->pids[mid] == pid)
+			return;
+		if (u->pids[mid] < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (u->npids == u->cap_pids) {
+		size_t cap = u->cap_pids ? 2 * u->cap_pids : 16;
+		pid_t *np = realloc(u->pids, cap * sizeof(*np));
+
+		if (!np)
+			return; /* symbolized at print time instead, if still there */
+		u->pids = np;
+		u->cap_pids = cap;
+	}
+	memmove(u->pids + lo + 1, u->pids + lo, (u->npids - lo) * sizeof(*u->pids));
+	u->pids[lo] = pid;
+	u->npids++;
+	symbolizer__add_pid(u->sym, pid); /* a process gone already: addresses only */
+}
+
+int stat_ustack__init(struct stat_ctx *c)
+{
+	struct stat_ustack *u = calloc(1, sizeof(*u));
+	pid_t pid = session__target_pid(c->s);
+	int err = -ENOMEM;
+
+	if (!u)
+		return -ENOMEM;
+	u->value = calloc(c->o.ustack_depth, sizeof(*u->value));
+	u->sym = symbolizer__new(NULL);
+	if (!u->value || !u->sym) {
+		symbolizer__free(u->sym);
+		free(u->value);
+		free(u);
+		return err;
+	}
+	c->us = u;
+	if (pid > 0)
+		see_pid(u, pid);
+	return 0;
+}
+
+void stat_ustack__poll(struct stat_ctx *c)
+{
+	struct stat_ustack *u = c->us;
+	int fd = bpf_map__fd(c->skel->maps.ustack_counts);
+	uint64_t now = cli__now_ns(CLOCK_MONOTONIC);
+	struct ustack_key k, next;
+	bool first = true;
+
+	if (now < u->next_poll_ns)
+		return;
+	u->next_poll_ns = now + POLL_NS;
+	while (!bpf_map_get_next_key(fd, first ? NULL : &k, &next)) {
+		first = false;
+		k = next;
+		see_pid(u, k.pid);
+	}
+}
+
+/* By probe, then most hits first. */
+static int ent_cmp(const void *a, const void *b)
+{
+	const struct us_entry *x = a, *y = b;
+
+	if (x->key.probe_id != y->key.probe_id)
+		return x->key.probe_id < y->key.probe_id ? -1 : 1;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return memcmp(&x->key, &y->key, sizeof(x->key));
+}
+
+/* Reads every (location, process, stack) count, keyed by probe. */
+static int read_counts(struct stat_ctx *c)
+{
+	struct stat_ustack *u = c->us;
+	int fd = bpf_map__fd(c->skel->maps.ustack_counts);
+	struct ustack_key k, next;
+	bool first = true;
+
+	u->n = 0;
+	while (!bpf_map_get_next_key(fd, first ? NULL : &k, &next)) {
+		const struct engine_loc *l;
+		struct us_entry *e;
+
+		first = false;
+		k = next;
+		if (u->n == u->cap) {
+			size_t cap = u->cap ? 2 * u->cap : 256;
+			void *ne = realloc(u->ents, cap * sizeof(*u->ents));
+
+			if (!ne)
+				return -ENOMEM;
+			u->ents = ne;
+			u->cap = cap;
+		}
+		e = &u->ents[u->n];
+		e->key = k;
+		if (bpf_map_lookup_elem(fd, &k, &e->count))
+			continue; /* gone meanwhile (cannot happen: nothing deletes) */
+		see_pid(u, k.pid);
+		/* the BPF side keys by location: fold locations into their probe */
+		l = engine__loc(c->eng, k.probe_id);
+		if (!l)
+			continue;
+		e->key.probe_id = l->probe_id;
+		u->n++;
+	}
+	qsort(u->ents, u->n, sizeof(*u->ents), ent_cmp);
+	return 0;
+}
+
+/* The symbolized frames of @e (in u->frames): their number, 0 without a stack. */
+static size_t frames_of(struct stat_ctx *c, const struct us_entry *e)
+{
+	struct stat_ustack *u = c->us;
+	size_t n;
+
+	if (e->key.stackid < 0 ||
+	    bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.ustacks), &e->key.stackid, u->value))
+		return 0;
+	n = ustack__from_map(u->value, c->o.ustack_depth, &e->key, u->ips, USTACK_MAX_DEPTH + 1);
+	if (!n || symbolizer__symbolize(u->sym, e->key.pid, u->ips, n, u->frames) < 0)
+		return 0;
+	return n;
+}
+
+static const char *label(const struct stat_ctx *c, uint32_t probe)
+{
+	return probe < c->nprobes && c->probes[probe].label ? c->probes[probe].label : "?";
+}
+
+static int print_folded(struct stat_ctx *c, uint64_t *failed)
+{
+	struct ustack_folded *f = ustack_folded__new();
+	int err = -ENOMEM;
+
+	if (!f)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->us->n; i++) {
+		const struct us_entry *e = &c->us->ents[i];
+		size_t n = frames_of(c, e);
+
+		if (!n)
+			*failed += e->count;
+		else if (ustack_folded__add(f, NULL, c->us->frames, n, e->count))
+			goto out;
+	}
+	err = ustack_folded__write(f, c->out);
+out:
+	ustack_folded__free(f);
+	return err;
+}
+
+static void print_text(struct stat_ctx *c, bool final, uint64_t *failed)
+{
+	uint32_t shown = 0, probe = UINT32_MAX;
+
+	if (c->o.interval > 0 && final)
+		fputc('\n', c->out);
+	for (size_t i = 0; i < c->us->n; i++) {
+		const struct us_entry *e = &c->us->ents[i];
+		size_t n = frames_of(c, e);
+
+		if (e->key.probe_id != probe) {
+			probe = e->key.probe_id;
+			shown = 0;
+		}
+		if (!n) {
+			*failed += e->count;
+			continue;
+		}
+		if (c->o.top && shown++ >= c->o.top)
+			continue;
+		fprintf(c->out, "%s pid %" PRIu32 ": %" PRIu64 "\n", label(c, probe), e->key.pid,
+			e->count);
+		ustack__write_text(c->out, c->us->frames, n);
+		fputc('\n', c->out);
+	}
+}
+
+static void print_json(struct stat_ctx *c, bool final, uint64_t *failed)
+{
+	struct json_writer *w = &c->jw;
+	uint32_t shown = 0, probe = UINT32_MAX;
+
+	json__object_begin(w);
+	json__kv_string(w, "type", final ? "final" : "interval");
+	json__key(w, "ustacks");
+	json__array_begin(w);
+	for (size_t i = 0; i < c->us->n; i++) {
+		const struct us_entry *e = &c->us->ents[i];
+		size_t n = frames_of(c, e);
+
+		if (e->key.probe_id != probe) {
+			probe = e->key.probe_id;
+			shown = 0;
+		}
+		if (!n) {
+			*failed += e->count;
+			continue;
+		}
+		if (c->o.top && shown++ >= c->o.top)
+			continue;
+		json__object_begin(w);
+		json__kv_string(w, "probe", label(c, probe));
+		json__kv_uint(w, "pid", e->key.pid);
+		json__kv_uint(w, "count", e->count);
+		json__key(w, "ustack");
+		ustack__write_json(w, c->us->frames, n);
+		json__object_end(w);
+	}
+	json__array_end(w);
+	json__kv_uint(w, "no_stack", *failed);
+	json__object_end(w);
+	json__newline(w);
+}
+
+int stat_ustack__print(struct stat_ctx *c, bool final)
+{
+	uint64_t failed = 0, full;
+	__u32 which = STAT_CNT_KEYS_FULL;
+	int err;
+
+	err = read_counts(c);
+	if (err) {
+		fprintf(stderr, "%s: reading the stack counts: %s\n", c->s->who, strerror(-err));
+		return err;
+	}
+	if (c->o.folded)
+		err = print_folded(c, &failed);
+	else if (c->o.json)
+		print_json(c, final, &failed);
+	else
+		print_text(c, final, &failed);
+	if (err == -ENOMEM) {
+		fprintf(stderr, "%s: folding the stacks: %s\n", c->s->who, strerror(ENOMEM));
+		return err;
+	}
+	if (failed)
+		fprintf(stderr,
+			"%s: %" PRIu64 " hits without a user stack (no user context, or a stack "
+			"map bucket taken: try a larger --max-keys)\n",
+			c->s->who, failed);
+	full = 0;
+	if (c->ncpu > 0 &&
+	    !bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.counters), &which, c->pcpu))
+		for (int i = 0; i < c->ncpu; i++)
+			full += c->pcpu[i];
+	if (full)
+		fprintf(stderr, "%s: %" PRIu64 " hits not counted: stack table full (--max-keys)\n",
+			c->s->who, full);
+	return output__flush(&c->s->out);
+}
+
+void stat_ustack__free(struct stat_ctx *c)
+{
+	struct stat_ustack *u = c->us;
+
+	if (!u)
+		return;
+	symbolizer__free(u->sym);
+	free(u->ents);
+	free(u->pids);
+	free(u->value);
+	free(u);
+	c->us = NULL;
+}
