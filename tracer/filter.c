@@ -638,6 +638,11 @@ fail:
 	return p.rc ? p.rc : -EINVAL;
 }
 
+bool filter_expr__scoped(const struct filter_expr *e)
+{
+	return e->scope_provider != NULL;
+}
+
 bool filter_expr__applies(const struct filter_expr *e, const char *provider, const char *name)
 {
 	if (!e->scope_provider)

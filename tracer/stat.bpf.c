@@ -12,7 +12,9 @@
  * because arguments in memory and strings are read with
  * bpf_copy_from_user() through the shared argument engine (fetch.bpf.h).
  * The mode and the histogram shape are read-only constants, so the
- * verifier prunes the paths a run does not use.
+ * verifier prunes the paths a run does not use. With --filter, plain
+ * counting runs here too (the filter reads arguments): the filter
+ * (filter.bpf.h) runs before any count, key, bucket or timestamp.
  *
  * Per-CPU slots are still updated atomically: a uprobe program can be
  * preempted, and another task on the same CPU may hit the same probe.
@@ -24,6 +26,7 @@
 #include "hist.h"
 #include "stat.h"
 #include "fetch.bpf.h"
+#include "filter.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -203,14 +206,19 @@ int stat_args(struct pt_regs *ctx)
 	struct stat_key key = {};
 	__u64 id, v = 0, *c;
 
-	c = bpf_map_lookup_elem(&counts, &idx);
-	if (c)
-		__sync_fetch_and_add(c, 1);
 	loc = bpf_map_lookup_elem(&locs, &idx);
 	if (!loc) {
 		count(STAT_CNT_NOLOC);
 		return 0;
 	}
+	/* --filter: before anything is counted (plain counting with one runs here too) */
+	if (filter__hit(ctx, loc) != FILTER_PASS)
+		return 0;
+	c = bpf_map_lookup_elem(&counts, &idx);
+	if (c)
+		__sync_fetch_and_add(c, 1);
+	if (mode == STAT_MODE_COUNT)
+		return 0;
 	probe = loc->probe_id;
 	cfg = bpf_map_lookup_elem(&pcfg, &probe);
 	if (!cfg) {

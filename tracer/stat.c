@@ -62,6 +62,13 @@ static void usage(FILE *f)
 		"                         value (a request id) within a process, not by thread\n"
 		"      --unit ns|us|ms    --latency unit (default us)\n"
 		"\n"
+		"filtering:\n"
+		"      --filter '[PROVIDER:NAME:] EXPR'\n"
+		"                         count only the hits where EXPR holds (as trace;\n"
+		"                         docs/filters.md); --latency: an unscoped filter\n"
+		"                         must hold at the start and at the end, a scoped\n"
+		"                         one applies to its probe only\n"
+		"\n"
 		"output:\n"
 		"  -i, --interval SEC     print every SEC seconds what happened since the\n"
 		"                         previous print (and at exit)\n"
@@ -86,6 +93,7 @@ static void usage(FILE *f)
 		"  usdtkit stat -p 1234 --latency app:request__start,app:request__done\n"
 		"  usdtkit stat -p 1234 --latency app:req_start,app:req_done --match id --unit ms\n"
 		"  usdtkit stat /usr/bin/myapp:myapp:tick --args 'myapp:tick=n:i64' --hist n -j\n"
+		"  usdtkit stat -p 1234 http:request --filter 'status >= 500' --by path\n"
 		"\n"
 		"Needs CAP_BPF and CAP_PERFMON (or root).\n",
 		STAT_KEY_STR - 1, STAT_DEFAULT_MAX_KEYS);
@@ -331,6 +339,7 @@ int cmd_stat(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		SESSION_LONG_OPTS,
+		SESSION_FILTER_LONG_OPT,
 		{"by", required_argument, NULL, 'B'},
 		{"hist", required_argument, NULL, 'H'},
 		{"lhist", required_argument, NULL, 'L'},

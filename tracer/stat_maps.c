@@ -381,6 +381,15 @@ uint64_t stat_maps__prev_count(const struct snapshot *prev, const struct stat_ke
 	return hit ? hit->count : 0;
 }
 
+/*
+ * Whether hits go through stat_args: every mode but plain counting, and
+ * plain counting with --filter (the filter reads arguments).
+ */
+static bool reads_args(const struct stat_ctx *s)
+{
+	return s->o.mode != STAT_MODE_COUNT || filter_set__active(&s->s->filters);
+}
+
 static int open_and_load(struct stat_ctx *s)
 {
 	struct bpf_program *prog, *unused;
@@ -389,6 +398,11 @@ static int open_and_load(struct stat_ctx *s)
 	s->skel = stat_bpf__open();
 	if (!s->skel)
 		return -errno;
+	err = filter_set__prepare(&s->s->filters, s->skel->maps.filter_progs,
+				  s->skel->maps.filter_counts);
+	if (err < 0)
+		return err;
+	s->skel->rodata->filter_on = err;
 	s->skel->rodata->mode = s->o.mode;
 	s->skel->rodata->by = s->o.by;
 	s->skel->rodata->nbuckets = s->nbuckets;
@@ -397,7 +411,7 @@ static int open_and_load(struct stat_ctx *s)
 	s->skel->rodata->lstep = s->o.lstep;
 	s->skel->rodata->lat_match = s->o.arg && s->o.mode == STAT_MODE_LATENCY;
 	s->skel->rodata->lat_div = s->o.unit_div;
-	bpf_map__set_max_entries(s->skel->maps.locs, s->o.mode != STAT_MODE_COUNT ? s->loc_cap : 1);
+	bpf_map__set_max_entries(s->skel->maps.locs, reads_args(s) ? s->loc_cap : 1);
 	bpf_map__set_max_entries(s->skel->maps.counts, s->loc_cap);
 	/* maps a mode does not use get one entry: 100 000 per-CPU slots cost seconds to make */
 	bpf_map__set_max_entries(s->skel->maps.pcfg,
@@ -412,7 +426,7 @@ static int open_and_load(struct stat_ctx *s)
 	/* plain counting needs no argument: the minimal program keeps hits cheap */
 	prog = s->skel->progs.stat_count;
 	unused = s->skel->progs.stat_args;
-	if (s->o.mode != STAT_MODE_COUNT) {
+	if (reads_args(s)) {
 		prog = s->skel->progs.stat_args;
 		unused = s->skel->progs.stat_count;
 	}
@@ -467,13 +481,13 @@ int stat_maps__load(struct stat_ctx *s)
 
 struct bpf_program *stat_maps__prog(const struct stat_ctx *s)
 {
-	return s->o.mode == STAT_MODE_COUNT ? s->skel->progs.stat_count : s->skel->progs.stat_args;
+	return reads_args(s) ? s->skel->progs.stat_args : s->skel->progs.stat_count;
 }
 
 int stat_maps__locs_fd(const struct stat_ctx *s)
 {
 	/* counting reads no argument: no spec is stored (engine__attach) */
-	return s->o.mode != STAT_MODE_COUNT ? bpf_map__fd(s->skel->maps.locs) : -1;
+	return reads_args(s) ? bpf_map__fd(s->skel->maps.locs) : -1;
 }
 
 void stat_maps__free(struct stat_ctx *s)

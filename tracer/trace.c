@@ -62,6 +62,14 @@ static void usage(FILE *f)
 		"                         for probes without usdtkit metadata; globs allowed\n"
 		"  -s, --string-size N    bytes captured per string argument (default %d)\n"
 		"\n"
+		"filtering:\n"
+		"      --filter '[PROVIDER:NAME:] EXPR'\n"
+		"                         keep the hits where EXPR holds, decided in the\n"
+		"                         kernel: argument names, argN, pid tid comm probe;\n"
+		"                         == != < <= > >= && || ! ( ), =~ !~ \"glob\"; the\n"
+		"                         PROVIDER:NAME: scope limits it to those probes;\n"
+		"                         may be repeated (all must hold); docs/filters.md\n"
+		"\n"
 		"output:\n"
 		"  -j, --json             JSON lines (see docs/usdtkit-trace.md)\n"
 		"  -f, --format TEMPLATE  one line per event from TEMPLATE: {ARGNAME}, {0}..{11},\n"
@@ -81,6 +89,10 @@ static void usage(FILE *f)
 		"  usdtkit trace 'usdt:/usr/bin/python3.11:python:function__entry' -n 10\n"
 		"  usdtkit trace -c './server --port 8080' 'http:*' -f '{client} GET {path}'\n"
 		"  usdtkit trace ./a.out:demo:tick --args 'demo:tick=i:i64,msg:str' -n 10\n"
+		"  usdtkit trace -p 1234 python:function__entry python:line\n"
+		"      --args 'python:function__entry=file:str,func:str,line:i32'\n"
+		"      --filter 'python:function__entry: func == \"copyfile\"'\n"
+		"      --filter 'python:line: pid == 0'\n"
 		"\n"
 		"A closed output (| head) ends the trace quietly with status 0.\n"
 		"Needs CAP_BPF and CAP_PERFMON (or root). Ctrl-C stops and prints a summary.\n",
@@ -162,6 +174,7 @@ int cmd_trace(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		SESSION_LONG_OPTS,
+		SESSION_FILTER_LONG_OPT,
 		{"json", no_argument, NULL, 'j'},
 		{"format", required_argument, NULL, 'f'},
 		{"relative", no_argument, NULL, 'T'},
