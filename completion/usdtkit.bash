@@ -70,7 +70,7 @@ _usdtkit()
 		COMPREPLY=($(compgen -c -- "$cur"))
 		return
 		;;
-	-P | --probe | --hist | --by | --lhist | --match | --args | --latency | -f | --format | \
+	-P | --probe | --hist | --by | --lhist | --match | --args | --filter | --latency | -f | --format | \
 		-s | --string-size | -n | --count | -d | --duration | -b | --buffer-size | \
 		-i | --interval | --unit | --top | --max-keys)
 		if [[ $prev == --unit ]]; then
