@@ -7,10 +7,10 @@
  * the test process), so the kernel's verdict can be compared with the
  * reference evaluator's on thousands of compiled programs.
  *
- * filter_count: the shape `usdtkit stat` takes with a filter, and what
- * bench/filter measures: a sleepable uprobe program that fetches the
- * values the location's probe filter needs (fetch.bpf.h), evaluates the
- * filter and counts hits, passes and faults per location. Loading it is
+ * filter_count: a sleepable uprobe program that fetches the values the
+ * location's probe filter needs (fetch.bpf.h), evaluates the filter and
+ * counts hits, passes and faults per location, so the test can tell a
+ * pass from a fault (usdtkit stat's stat_args runs filter__hit() alike). Loading it is
  * part of the test, so the verifier of each kernel the suite runs on sees
  * the interpreter in a real uprobe program.
  */
