@@ -66,6 +66,7 @@ struct snapshot {
 };
 
 struct stat_bpf;
+struct stat_export;
 
 struct stat_ctx {
 	struct stat_opts o;
@@ -82,6 +83,7 @@ struct stat_ctx {
 	struct json_writer jw;
 	FILE *out;
 	uint64_t last_print_ns;
+	struct stat_export *x; /* --prometheus, --otlp, ... (stat_export.c); NULL: none */
 };
 
 /* stat_maps.c */

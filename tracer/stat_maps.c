@@ -20,6 +20,7 @@
 #include "hashidx.h"
 #include "kernel.h"
 #include "stat_ctx.h"
+#include "stat_export.h"
 #include "stat.skel.h"
 
 #define TARGET_EXTRA_LOCS 4096 /* -p/-c: room for objects mapped later */
@@ -397,6 +398,7 @@ static int open_and_load(struct stat_ctx *s)
 	s->skel->rodata->lstep = s->o.lstep;
 	s->skel->rodata->lat_match = s->o.arg && s->o.mode == STAT_MODE_LATENCY;
 	s->skel->rodata->lat_div = s->o.unit_div;
+	stat_export__before_load(s);
 	bpf_map__set_max_entries(s->skel->maps.locs, s->o.mode != STAT_MODE_COUNT ? s->loc_cap : 1);
 	bpf_map__set_max_entries(s->skel->maps.counts, s->loc_cap);
 	/* maps a mode does not use get one entry: 100 000 per-CPU slots cost seconds to make */
