@@ -77,6 +77,9 @@ struct stat_ctx {
 	uint64_t *pcpu; /* one per-CPU value buffer */
 	size_t loc_cap, probe_cap;
 	uint32_t nbuckets;
+	/* the "counts" and "hist" maps mapped: ncpu rows of loc_cap / probe_cap * nbuckets */
+	const uint64_t *counts_rows, *hist_rows;
+	size_t counts_len, hist_len; /* bytes mapped */
 	struct probe_info *probes;
 	size_t nprobes; /* configured so far */
 	struct snapshot prev, cur;

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -274,51 +276,14 @@ static int read_keys(struct stat_ctx *s, struct snapshot *snap)
 	return 0;
 }
 
-/*
- * The per-location counts: one batch lookup of the per-CPU array (kernel
- * 5.6+) instead of one syscall per location — 100 000 locations are read
- * in milliseconds. Falls back to lookups one by one.
- */
-static int read_counts(struct stat_ctx *s, int fd, size_t n, uint64_t *out)
+/* Sum over the CPU rows (of @row slots each) of slot @slot. */
+static uint64_t rows_sum(const struct stat_ctx *s, const uint64_t *rows, size_t row, size_t slot)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, bo);
-	size_t done = 0, chunk = 4096;
-	__u32 *keys = calloc(chunk, sizeof(*keys)), batch = 0, count;
-	uint64_t *vals = calloc(chunk * s->ncpu, sizeof(*vals));
-	bool first = true;
-	int err = 0;
+	uint64_t sum = 0;
 
-	if (!keys || !vals) {
-		err = -ENOMEM;
-		goto out;
-	}
-	while (done < n) {
-		count = chunk;
-		err = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, keys, vals, &count,
-					   &bo);
-		if (err && errno != ENOENT)
-			break;
-		for (__u32 k = 0; k < count; k++) {
-			uint64_t sum = 0;
-
-			for (int c = 0; c < s->ncpu; c++)
-				sum += vals[k * s->ncpu + c];
-			if (keys[k] < n)
-				out[keys[k]] = sum;
-		}
-		done += count;
-		first = false;
-		if (err || !count)
-			break; /* ENOENT: the end of the map */
-	}
-	err = 0;
-	if (done < n)
-		for (__u32 i = 0; i < n; i++)
-			out[i] = pcpu_sum(s, fd, &i);
-out:
-	free(keys);
-	free(vals);
-	return err;
+	for (int c = 0; c < s->ncpu; c++)
+		sum += __atomic_load_n(&rows[(size_t)c * row + slot], __ATOMIC_RELAXED);
+	return sum;
 }
 
 int stat_maps__read(struct stat_ctx *s)
@@ -327,9 +292,8 @@ int stat_maps__read(struct stat_ctx *s)
 	struct stat_bpf *sk = s->skel;
 	size_t nlocs = engine__loc_count(s->eng);
 
-	if (read_counts(s, bpf_map__fd(sk->maps.counts), nlocs < s->loc_cap ? nlocs : s->loc_cap,
-			c->counts))
-		return -ENOMEM;
+	for (size_t i = 0; i < nlocs && i < s->loc_cap; i++)
+		c->counts[i] = rows_sum(s, s->counts_rows, s->loc_cap, i);
 	for (__u32 i = 0; i < STAT_CNT__MAX; i++)
 		c->counters[i] = pcpu_sum(s, bpf_map__fd(sk->maps.counters), &i);
 	switch (s->o.mode) {
@@ -341,9 +305,10 @@ int stat_maps__read(struct stat_ctx *s)
 			if (!s->probes[p].cfg.valid)
 				continue;
 			for (__u32 b = 0; b < s->nbuckets; b++) {
-				__u32 key = p * s->nbuckets + b;
+				size_t key = p * s->nbuckets + b;
 
-				c->hist[key] = pcpu_sum(s, bpf_map__fd(sk->maps.hist), &key);
+				c->hist[key] =
+					rows_sum(s, s->hist_rows, s->probe_cap * s->nbuckets, key);
 			}
 		}
 		break;
@@ -382,9 +347,25 @@ uint64_t stat_maps__prev_count(const struct snapshot *prev, const struct stat_ke
 	return hit ? hit->count : 0;
 }
 
+/* Maps the rows of @map read-only; *@len: bytes mapped. */
+static const uint64_t *map_rows(const struct bpf_map *map, size_t *len)
+{
+	size_t page = sysconf(_SC_PAGESIZE);
+	void *p;
+
+	*len = ((size_t)bpf_map__max_entries(map) * sizeof(uint64_t) + page - 1) / page * page;
+	p = mmap(NULL, *len, PROT_READ, MAP_SHARED, bpf_map__fd(map), 0);
+	if (p == MAP_FAILED) {
+		*len = 0;
+		return NULL;
+	}
+	return p;
+}
+
 static int open_and_load(struct stat_ctx *s)
 {
 	struct bpf_program *prog, *unused;
+	size_t hist_row;
 	int err;
 
 	s->skel = stat_bpf__open();
@@ -400,14 +381,20 @@ static int open_and_load(struct stat_ctx *s)
 	s->skel->rodata->lat_div = s->o.unit_div;
 	stat_export__before_load(s);
 	bpf_map__set_max_entries(s->skel->maps.locs, s->o.mode != STAT_MODE_COUNT ? s->loc_cap : 1);
-	bpf_map__set_max_entries(s->skel->maps.counts, s->loc_cap);
+	hist_row = s->o.mode == STAT_MODE_HIST || s->o.mode == STAT_MODE_LHIST
+			   ? s->probe_cap * s->nbuckets
+			   : 1;
+	if ((uint64_t)s->ncpu * s->loc_cap > UINT32_MAX ||
+	    (uint64_t)s->ncpu * hist_row > UINT32_MAX)
+		return -E2BIG;
+	s->skel->rodata->ncpu_rows = s->ncpu;
+	s->skel->rodata->count_row = s->loc_cap;
+	s->skel->rodata->hist_row = hist_row;
+	bpf_map__set_max_entries(s->skel->maps.counts, s->ncpu * s->loc_cap);
+	bpf_map__set_max_entries(s->skel->maps.hist, s->ncpu * hist_row);
 	/* maps a mode does not use get one entry: 100 000 per-CPU slots cost seconds to make */
 	bpf_map__set_max_entries(s->skel->maps.pcfg,
 				 s->o.mode != STAT_MODE_COUNT ? s->probe_cap : 1);
-	bpf_map__set_max_entries(s->skel->maps.hist,
-				 s->o.mode == STAT_MODE_HIST || s->o.mode == STAT_MODE_LHIST
-					 ? s->probe_cap * s->nbuckets
-					 : 1);
 	bpf_map__set_max_entries(s->skel->maps.keys, s->o.mode == STAT_MODE_BY ? s->o.max_keys : 1);
 	bpf_map__set_max_entries(s->skel->maps.starts,
 				 s->o.mode == STAT_MODE_LATENCY ? s->o.max_keys : 1);
@@ -422,7 +409,11 @@ static int open_and_load(struct stat_ctx *s)
 	if (s->s->mode == ENGINE_ATTACH_MULTI)
 		bpf_program__set_expected_attach_type(prog, KERNEL_BPF_TRACE_UPROBE_MULTI);
 	err = stat_bpf__load(s->skel);
-	return err ? -(errno ? errno : EINVAL) : 0;
+	if (err)
+		return -(errno ? errno : EINVAL);
+	s->counts_rows = map_rows(s->skel->maps.counts, &s->counts_len);
+	s->hist_rows = map_rows(s->skel->maps.hist, &s->hist_len);
+	return s->counts_rows && s->hist_rows ? 0 : -errno;
 }
 
 static void snapshot_free(struct snapshot *sn)
@@ -480,6 +471,11 @@ int stat_maps__locs_fd(const struct stat_ctx *s)
 
 void stat_maps__free(struct stat_ctx *s)
 {
+	if (s->counts_len)
+		munmap((void *)s->counts_rows, s->counts_len);
+	if (s->hist_len)
+		munmap((void *)s->hist_rows, s->hist_len);
+	s->counts_len = s->hist_len = 0;
 	stat_bpf__destroy(s->skel);
 	s->skel = NULL;
 	for (size_t i = 0; i < s->nprobes; i++)
