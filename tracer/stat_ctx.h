@@ -111,6 +111,12 @@ uint64_t stat_maps__prev_count(const struct snapshot *prev, const struct stat_ke
 void stat_maps__free(struct stat_ctx *c);
 
 /* stat_print.c */
+/*
+ * Key @k as text: quoted strings for the summaries, or (@label) the raw
+ * string for a Prometheus label value (the exporter escapes it).
+ */
+void stat_print__key(const struct stat_ctx *c, const struct stat_key *k, bool label, char *buf,
+		     size_t size);
 /* Reads, prints (text or JSON) and advances the interval base. 0 or -errno (printed). */
 int stat_print(struct stat_ctx *c, bool final);
 

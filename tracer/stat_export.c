@@ -203,35 +203,6 @@ static int make_families(struct stat_ctx *c, struct stat_export *x)
 	return 0;
 }
 
-static void fmt_key(const struct stat_ctx *c, const struct stat_key *k, char *buf, size_t size)
-{
-	const struct probe_info *pi = &c->probes[k->probe_id];
-	double d;
-
-	if (c->o.by != STAT_BY_ARG) {
-		snprintf(buf, size, "%" PRIu64, (uint64_t)k->val);
-		return;
-	}
-	switch (pi->type) {
-	case USDT_TYPE_STRING:
-		snprintf(buf, size, "%.*s", STAT_KEY_STR, k->str);
-		break;
-	case USDT_TYPE_POINTER:
-		snprintf(buf, size, "0x%" PRIx64, (uint64_t)k->val);
-		break;
-	case USDT_TYPE_DOUBLE:
-		memcpy(&d, &k->val, sizeof(d));
-		snprintf(buf, size, "%.17g", d);
-		break;
-	default:
-		if (pi->cfg.is_signed)
-			snprintf(buf, size, "%" PRId64, (int64_t)k->val);
-		else
-			snprintf(buf, size, "%" PRIu64, (uint64_t)k->val);
-		break;
-	}
-}
-
 /* The same provider:name in several objects is one series: the first probe of that name. */
 static size_t canonical(const struct stat_ctx *c, size_t i)
 {
@@ -283,7 +254,7 @@ static void fill_hits(struct stat_ctx *c, struct stat_export *x)
 		if (k->probe_id >= c->nprobes)
 			continue;
 		p = engine__probe(c->eng, k->probe_id);
-		fmt_key(c, k, kbuf, sizeof(kbuf));
+		stat_print__key(c, k, true, kbuf, sizeof(kbuf));
 		v[0] = p->provider;
 		v[1] = p->name;
 		v[2] = kbuf;
