@@ -272,7 +272,8 @@ static int read_keys(struct stat_ctx *s, struct snapshot *snap)
 		snap->keys[snap->nkeys].count = pcpu_sum(s, fd, &k);
 		snap->nkeys++;
 	}
-	qsort(snap->keys, snap->nkeys, sizeof(*snap->keys), key_cmp);
+	if (snap->nkeys) /* keys is NULL until the first key */
+		qsort(snap->keys, snap->nkeys, sizeof(*snap->keys), key_cmp);
 	return 0;
 }
 
