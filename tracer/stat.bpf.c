@@ -45,6 +45,7 @@ const volatile __s64 lmax = 0;
 const volatile __s64 lstep = 1;
 const volatile bool lat_match = false; /* LATENCY: key starts by an argument value */
 const volatile __u64 lat_div = 1; /* LATENCY: ns per unit */
+const volatile bool lat_pairs = false; /* LATENCY: each pair into "pairs" (exporters) */
 const volatile __u32 ncpu_rows = 1; /* rows of counts and hist: possible CPUs */
 const volatile __u32 count_row = 1; /* slots per row of counts: locations */
 const volatile __u32 hist_row = 1; /* slots per row of hist: probes * nbuckets */
@@ -101,6 +102,12 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } lat_stats SEC(".maps");
+
+/* LATENCY with lat_pairs: one struct stat_pair per match; user space sizes it */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} pairs SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -181,6 +188,23 @@ static __always_inline void count_key(struct stat_key *k)
 		count(STAT_CNT_KEYS_FULL);
 }
 
+static __always_inline void record_pair(__u64 start, __u64 end, __u64 id, __u64 val)
+{
+	struct stat_pair *p = bpf_ringbuf_reserve(&pairs, sizeof(*p), 0);
+
+	if (!p) {
+		count(STAT_CNT_PAIRS_LOST);
+		return;
+	}
+	p->start_ns = start;
+	p->end_ns = end;
+	p->val = val;
+	p->pid = id >> 32;
+	p->tid = (__u32)id;
+	bpf_get_current_comm(p->comm, sizeof(p->comm));
+	bpf_ringbuf_submit(p, 0);
+}
+
 static __always_inline void latency(const struct stat_probe_cfg *cfg, __u64 id, __u64 v)
 {
 	struct stat_start_key sk = {};
@@ -205,6 +229,8 @@ static __always_inline void latency(const struct stat_probe_cfg *cfg, __u64 id, 
 		return;
 	}
 	d = now - *ts;
+	if (lat_pairs)
+		record_pair(*ts, now, id, sk.val);
 	bpf_map_delete_elem(&starts, &sk);
 	b = STAT_LAT_MAX;
 	s = bpf_map_lookup_elem(&lat_stats, &b);

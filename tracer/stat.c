@@ -22,6 +22,7 @@
 #include "commands.h"
 #include "kernel_features.h"
 #include "stat_ctx.h"
+#include "stat_export.h"
 
 #define WHO "usdtkit stat"
 #define POLL_MS 20 /* target exit and new objects are noticed within this */
@@ -81,7 +82,7 @@ static void usage(FILE *f)
 		"                         (default %d)\n"
 		"  -v, --verbose          libbpf and engine diagnostics on stderr\n"
 		"  -h, --help             this help\n"
-		"\n"
+		"\n" STAT_EXPORT_USAGE "\n"
 		"Ctrl-C, --duration or the end of the target prints the summary and exits 0;\n"
 		"so does a closed output (| head), quietly.\n"
 		"\n"
@@ -315,7 +316,11 @@ static int step(void *ctx, int timeout_ms)
 	uint64_t now;
 	int err;
 
-	nanosleep(&ts, NULL);
+	err = stat_export__wait(l->c, timeout_ms);
+	if (err < 0)
+		return err;
+	if (!err)
+		nanosleep(&ts, NULL);
 	now = cli__now_ns(CLOCK_MONOTONIC);
 	if (!l->next_print || now < l->next_print)
 		return 0;
@@ -352,6 +357,7 @@ int cmd_stat(int argc, char **argv)
 		{"top", required_argument, NULL, 'N'},
 		{"max-keys", required_argument, NULL, 'K'},
 		{"help", no_argument, NULL, 'h'},
+		STAT_EXPORT_LONG_OPTS,
 		{0},
 	};
 	struct stat_ctx c = {
@@ -371,12 +377,20 @@ int cmd_stat(int argc, char **argv)
 			ret = -ret;
 			goto out;
 		}
+		if (!ret)
+			ret = stat_export__parse_opt(&c, opt, optarg);
+		if (ret < 0) {
+			ret = -ret;
+			goto out;
+		}
 		if (!ret && (ret = parse_opt(&c.o, bufs, opt, optarg))) {
 			ret = ret < 0 ? EXIT_OK : ret;
 			goto out;
 		}
 	}
 	ret = check_opts(&c.o, argc, argv, &probes, &nprobes, lat_probes);
+	if (!ret)
+		ret = stat_export__check(&c);
 	if (ret)
 		goto out;
 	ret = session__setup(&s, probes, nprobes);
@@ -396,6 +410,9 @@ int cmd_stat(int argc, char **argv)
 	ret = check_probes(&c, err);
 	if (ret)
 		goto out;
+	ret = stat_export__start(&c);
+	if (ret)
+		goto out;
 	ret = session__attach(&s, stat_maps__prog(&c), stat_maps__locs_fd(&c));
 	if (ret || (ret = session__begin(&s)))
 		goto out;
@@ -405,7 +422,10 @@ int cmd_stat(int argc, char **argv)
 	ret = session__run(&s, &(struct session_loop){step, attach_new, &lc, POLL_MS});
 	if (!s.out.err && stat_print(&c, true) && output__failed(&s.out))
 		ret = EXIT_FAIL;
+	if (stat_export__finish(&c))
+		ret = EXIT_FAIL;
 out:
+	stat_export__free(&c);
 	ret = session__finish(&s, ret);
 	stat_maps__free(&c);
 	free(bufs[0]);

@@ -66,6 +66,7 @@ struct snapshot {
 };
 
 struct stat_bpf;
+struct stat_export;
 
 struct stat_ctx {
 	struct stat_opts o;
@@ -85,6 +86,7 @@ struct stat_ctx {
 	struct json_writer jw;
 	FILE *out;
 	uint64_t last_print_ns;
+	struct stat_export *x; /* --prometheus, --otlp, ... (stat_export.c); NULL: none */
 };
 
 /* stat_maps.c */
@@ -109,6 +111,12 @@ uint64_t stat_maps__prev_count(const struct snapshot *prev, const struct stat_ke
 void stat_maps__free(struct stat_ctx *c);
 
 /* stat_print.c */
+/*
+ * Key @k as text: quoted strings for the summaries, or (@label) the raw
+ * string for a Prometheus label value (the exporter escapes it).
+ */
+void stat_print__key(const struct stat_ctx *c, const struct stat_key *k, bool label, char *buf,
+		     size_t size);
 /* Reads, prints (text or JSON) and advances the interval base. 0 or -errno (printed). */
 int stat_print(struct stat_ctx *c, bool final);
 

@@ -22,6 +22,7 @@
 #include "hashidx.h"
 #include "kernel.h"
 #include "stat_ctx.h"
+#include "stat_export.h"
 #include "stat.skel.h"
 
 #define TARGET_EXTRA_LOCS 4096 /* -p/-c: room for objects mapped later */
@@ -271,7 +272,8 @@ static int read_keys(struct stat_ctx *s, struct snapshot *snap)
 		snap->keys[snap->nkeys].count = pcpu_sum(s, fd, &k);
 		snap->nkeys++;
 	}
-	qsort(snap->keys, snap->nkeys, sizeof(*snap->keys), key_cmp);
+	if (snap->nkeys) /* keys is NULL until the first key */
+		qsort(snap->keys, snap->nkeys, sizeof(*snap->keys), key_cmp);
 	return 0;
 }
 
@@ -392,6 +394,7 @@ static int open_and_load(struct stat_ctx *s)
 	s->skel->rodata->lstep = s->o.lstep;
 	s->skel->rodata->lat_match = s->o.arg && s->o.mode == STAT_MODE_LATENCY;
 	s->skel->rodata->lat_div = s->o.unit_div;
+	stat_export__before_load(s);
 	bpf_map__set_max_entries(s->skel->maps.locs, reads_args(s) ? s->loc_cap : 1);
 	hist_row = s->o.mode == STAT_MODE_HIST || s->o.mode == STAT_MODE_LHIST
 			   ? s->probe_cap * s->nbuckets

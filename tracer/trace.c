@@ -21,6 +21,7 @@
 #include "kernel_features.h"
 #include "session.h"
 #include "sinks.h"
+#include "trace_export.h"
 #include "trace_records.h"
 
 #define WHO "usdtkit trace"
@@ -82,7 +83,7 @@ static void usage(FILE *f)
 		"  -b, --buffer-size MB   ring buffer size in MiB, a power of two (default %d)\n"
 		"  -v, --verbose          libbpf and engine diagnostics on stderr\n"
 		"  -h, --help             this help\n"
-		"\n"
+		"\n" TRACE_EXPORT_USAGE "\n"
 		"examples:\n"
 		"  usdtkit trace -p 1234 'myapp:request_*'\n"
 		"  usdtkit trace /usr/bin/myapp:myapp:request_start --json\n"
@@ -143,14 +144,22 @@ static int parse_opt(struct trace_opts *t, int c, const char *arg)
 	return EXIT_USAGE;
 }
 
+struct trace_loop {
+	struct trace_records *tr;
+	struct trace_export *x;
+};
+
 static int step(void *ctx, int timeout_ms)
 {
-	return trace_records__poll(ctx, timeout_ms);
+	struct trace_loop *l = ctx;
+	int err = trace_records__poll(l->tr, timeout_ms);
+
+	return err ? err : trace_export__flush(l->x);
 }
 
 static int attach_new(void *ctx)
 {
-	return trace_records__attach(ctx);
+	return trace_records__attach(((struct trace_loop *)ctx)->tr);
 }
 
 static void print_summary(struct session *s, struct trace_records *tr, bool json)
@@ -182,10 +191,12 @@ int cmd_trace(int argc, char **argv)
 		{"string-size", required_argument, NULL, 's'},
 		{"buffer-size", required_argument, NULL, 'b'},
 		{"help", no_argument, NULL, 'h'},
+		TRACE_EXPORT_LONG_OPTS,
 		{0},
 	};
 	struct trace_opts t = {.rec = {.str_size = DEFAULT_STR_SIZE, .ring_mb = DEFAULT_RING_MB}};
 	struct trace_records *tr = NULL;
+	struct trace_export *x = NULL;
 	struct sink sink = {0};
 	struct session s;
 	int ret, err, c;
@@ -195,6 +206,8 @@ int cmd_trace(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, SESSION_SHORT_OPTS "jf:Tn:s:b:h", longopts, NULL)) !=
 	       -1) {
 		ret = session__parse_opt(&s, c, optarg);
+		if (!ret)
+			ret = trace_export__parse_opt(&x, WHO, c, optarg);
 		if (ret < 0) {
 			ret = -ret;
 			goto out;
@@ -221,7 +234,7 @@ int cmd_trace(int argc, char **argv)
 	/* one thread writes: the *_unlocked() calls of the sinks need no lock */
 	__fsetlocking(s.out.f, FSETLOCKING_BYCALLER);
 	err = t.json ? sink_json__new(s.out.f, &sink) : sink_text__new(s.out.f, &t.text, &sink);
-	if (err)
+	if (err || trace_export__start(x, WHO, &sink))
 		goto out;
 	if (session__kernel(&s, KF_NEEDS_TRACE))
 		goto out;
@@ -234,16 +247,20 @@ int cmd_trace(int argc, char **argv)
 		goto out;
 	/* loading parsed the kernel's BTF (megabytes): give that memory back */
 	malloc_trim(0);
-	ret = session__run(&s, &(struct session_loop){step, attach_new, tr, POLL_MS});
+	ret = session__run(
+		&s, &(struct session_loop){step, attach_new, &(struct trace_loop){tr, x}, POLL_MS});
 	session__detach(&s);
 	/*
 	 * Records still in the rings (Ctrl-C or --duration between two polls)
 	 * were fired while traced: print them rather than drop them uncounted.
 	 */
 	trace_records__drain(tr);
+	if (trace_export__finish(x, &sink))
+		ret = EXIT_FAIL;
 	print_summary(&s, tr, t.json);
 out:
 	sink__close(&sink);
+	trace_export__free(x, &sink);
 	trace_records__free(tr);
 	return session__finish(&s, ret);
 }
