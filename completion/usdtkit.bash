@@ -62,7 +62,7 @@ _usdtkit()
 		COMPREPLY=($(compgen -W "$(cd /proc && printf '%s\n' [0-9]*)" -- "$cur"))
 		return
 		;;
-	-o | --output)
+	-o | --output | --perfetto | --prometheus-textfile)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
 		;;
@@ -70,9 +70,9 @@ _usdtkit()
 		COMPREPLY=($(compgen -c -- "$cur"))
 		return
 		;;
-	-P | --probe | --hist | --by | --lhist | --match | --args | --latency | -f | --format | \
+	-P | --probe | --hist | --by | --lhist | --match | --args | --filter | --latency | -f | --format | \
 		-s | --string-size | -n | --count | -d | --duration | -b | --buffer-size | \
-		-i | --interval | --unit | --top | --max-keys)
+		-i | --interval | --unit | --top | --max-keys | --prometheus | --otlp)
 		if [[ $prev == --unit ]]; then
 			COMPREPLY=($(compgen -W "ns us ms" -- "$cur"))
 			return

@@ -149,6 +149,8 @@ void engine__free(struct engine *eng)
 		free(eng->probes[i].provider);
 		free(eng->probes[i].name);
 		free(eng->probes[i].object);
+		if (eng->probes[i].meta_owned)
+			free((void *)eng->probes[i].meta);
 	}
 	hashidx__free(&eng->obj_idx);
 	hashidx__free(&eng->probe_idx);
@@ -249,6 +251,8 @@ int engine__add_args_decl(struct engine *eng, const char *text)
 	void *np;
 	int err;
 
+	if (eng->nprobes)
+		return -EBUSY; /* probes point into eng->decls, which grows here */
 	if (!eq || eq == text || !eq[1] || !memchr(text, ':', eq - text))
 		return -EINVAL; /* PROVIDER:NAME=... */
 	err = parse_decl_items(eq + 1, &d);
@@ -391,24 +395,36 @@ static bool probe_eq(const void *ctx, size_t i)
 }
 
 /* --args declarations win over the metadata note. */
-static void type_probe(struct engine *eng, struct engine_probe *p, const struct usdt_note *n)
+static int type_probe(struct engine *eng, struct engine_probe *p, const struct usdt_note *n)
 {
+	static const struct usdt_arg_meta untyped[FETCH_MAX_ARGS];
 	struct usdt_parse_error perr;
+	struct usdt_arg_meta *m;
 
+	p->meta = untyped;
 	for (size_t i = 0; i < eng->ndecls; i++) {
 		struct engine_decl *d = &eng->decls[i];
 
 		if (probe_spec__match(&d->ps, n->provider, n->name)) {
-			memcpy(p->meta, d->meta, sizeof(d->meta[0]) * d->n);
+			p->meta = d->meta;
 			p->f32_mask = d->f32_mask;
 			p->typed = true;
-			return;
+			return 0;
 		}
 	}
-	if (n->meta && usdt_meta__parse(p->meta, FETCH_MAX_ARGS, n->meta, &perr) >= 0)
-		p->typed = true;
-	else
-		memset(p->meta, 0, sizeof(p->meta));
+	if (!n->meta)
+		return 0;
+	m = calloc(FETCH_MAX_ARGS, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	if (usdt_meta__parse(m, FETCH_MAX_ARGS, n->meta, &perr) < 0) {
+		free(m);
+		return 0;
+	}
+	p->meta = m;
+	p->meta_owned = true;
+	p->typed = true;
+	return 0;
 }
 
 static int find_or_add_probe(struct engine *eng, size_t obj, const char *display,
@@ -447,7 +463,12 @@ static int find_or_add_probe(struct engine *eng, size_t obj, const char *display
 	eng->probe_first_loc[i] = SIZE_MAX;
 	eng->probe_unsupported[i] = 0;
 	eng->probe_obj[i] = obj;
-	type_probe(eng, p, n);
+	if (type_probe(eng, p, n)) {
+		free(p->provider);
+		free(p->name);
+		free(p->object);
+		return -ENOMEM;
+	}
 	eng->nprobes++;
 	return i;
 }

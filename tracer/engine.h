@@ -43,7 +43,13 @@ struct engine_probe {
 	char *object; /* display path of the object */
 	int nargs; /* from the first location; -1 before */
 	bool typed; /* types from metadata or --args */
-	struct usdt_arg_meta meta[FETCH_MAX_ARGS]; /* type NONE: decode by size/sign */
+	/*
+	 * FETCH_MAX_ARGS entries, type NONE: decode by size/sign. Shared with
+	 * the --args declaration or a zeroed table unless the metadata note
+	 * typed it: 100 000 untyped probes need no copies of 800 bytes each.
+	 */
+	const struct usdt_arg_meta *meta;
+	bool meta_owned;
 	uint16_t f32_mask; /* --args f32: bit i, argument i is a float (meta says DOUBLE) */
 };
 

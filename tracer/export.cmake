@@ -11,3 +11,7 @@ target_include_directories(usdtkit_export PUBLIC ${CMAKE_CURRENT_LIST_DIR} ${USD
 find_package(Threads REQUIRED)
 target_link_libraries(usdtkit_export PUBLIC Threads::Threads m)
 target_link_libraries(usdtkit_cli PRIVATE usdtkit_export)
+# The CLI's wiring of the exporters: stat's and trace's options.
+target_sources(usdtkit_cli PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/stat_export.c
+  ${CMAKE_CURRENT_LIST_DIR}/trace_export.c)

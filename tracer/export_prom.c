@@ -404,6 +404,9 @@ struct prom_server {
 	struct prom_server_stats stats;
 	struct xbuf body;
 	char *req;
+	/* refresh_wait_ms: a scrape asks the owner's loop for fresh values */
+	pthread_cond_t refreshed;
+	uint64_t want_gen, done_gen; /* under stats_lock */
 };
 
 static void count(struct prom_server *s, uint64_t *field)
@@ -433,6 +436,49 @@ static const char *reason(int status)
 	}
 }
 
+/*
+ * Asks the owner for fresh values and waits for them, bounded: an owner
+ * busy elsewhere delays a scrape by refresh_wait_ms at most, which then
+ * gets the previous values.
+ */
+static void wait_refresh(struct prom_server *s)
+{
+	struct timespec ts;
+	uint64_t gen;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += s->opts.refresh_wait_ms / 1000;
+	ts.tv_nsec += (long)(s->opts.refresh_wait_ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&s->stats_lock);
+	gen = ++s->want_gen;
+	while (s->done_gen < gen)
+		if (pthread_cond_timedwait(&s->refreshed, &s->stats_lock, &ts))
+			break;
+	pthread_mutex_unlock(&s->stats_lock);
+}
+
+bool prom_server__refresh_wanted(struct prom_server *s)
+{
+	bool want;
+
+	pthread_mutex_lock(&s->stats_lock);
+	want = s->done_gen < s->want_gen;
+	pthread_mutex_unlock(&s->stats_lock);
+	return want;
+}
+
+void prom_server__refreshed(struct prom_server *s)
+{
+	pthread_mutex_lock(&s->stats_lock);
+	s->done_gen = s->want_gen;
+	pthread_cond_broadcast(&s->refreshed);
+	pthread_mutex_unlock(&s->stats_lock);
+}
+
 static void respond(struct prom_server *s, int fd, int status, bool head)
 {
 	char hdr[256];
@@ -442,6 +488,8 @@ static void respond(struct prom_server *s, int fd, int status, bool head)
 	int n;
 
 	xbuf_reset(&s->body);
+	if (status == 200 && s->opts.refresh_wait_ms)
+		wait_refresh(s);
 	if (status == 200 && prom_render(s->reg, &s->body, s->opts.render_flags))
 		status = 500;
 	if (status == 200) {
@@ -632,6 +680,20 @@ static int listen_on(const char *addr, int *port)
 	return fd;
 }
 
+static int cond_init_mono(pthread_cond_t *c)
+{
+	pthread_condattr_t a;
+	int err;
+
+	if (pthread_condattr_init(&a))
+		return -ENOMEM;
+	err = pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	if (!err)
+		err = pthread_cond_init(c, &a);
+	pthread_condattr_destroy(&a);
+	return -err;
+}
+
 int prom_server__start(struct prom_server **out, const char *addr, struct metrics_registry *r,
 		       const struct prom_server_opts *opts)
 {
@@ -658,6 +720,10 @@ int prom_server__start(struct prom_server **out, const char *addr, struct metric
 	s->req = malloc(s->opts.max_request);
 	if (!s->req || pthread_mutex_init(&s->stats_lock, NULL))
 		goto fail_free;
+	if (cond_init_mono(&s->refreshed)) {
+		pthread_mutex_destroy(&s->stats_lock);
+		goto fail_free;
+	}
 	s->lfd = listen_on(addr, &s->port);
 	if (s->lfd < 0) {
 		err = s->lfd;
@@ -674,6 +740,7 @@ int prom_server__start(struct prom_server **out, const char *addr, struct metric
 	*out = s;
 	return 0;
 fail:
+	pthread_cond_destroy(&s->refreshed);
 	pthread_mutex_destroy(&s->stats_lock);
 fail_free:
 	if (s->lfd >= 0)
@@ -709,6 +776,7 @@ void prom_server__stop(struct prom_server *s)
 		pthread_cancel(s->thread), pthread_join(s->thread, NULL);
 	close(s->lfd);
 	close(s->wakefd);
+	pthread_cond_destroy(&s->refreshed);
 	pthread_mutex_destroy(&s->stats_lock);
 	xbuf_free(&s->body);
 	free(s->req);

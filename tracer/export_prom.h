@@ -12,6 +12,7 @@
 #ifndef USDTKIT_TRACER_EXPORT_PROM_H
 #define USDTKIT_TRACER_EXPORT_PROM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,6 +60,13 @@ struct prom_server_opts {
 	unsigned int read_timeout_ms; /* to receive the head; default 2000 */
 	unsigned int write_timeout_ms; /* to send the response; default 5000 */
 	unsigned int render_flags; /* default PROM_RENDER_PROCESS when 0 */
+	/*
+	 * 0: render the registry as it is. Otherwise a scrape first asks the
+	 * owner (prom_server__refresh_wanted) for fresh values and waits up
+	 * to this long for prom_server__refreshed(): the owner refills the
+	 * registry from its own loop, so no map is read from two threads.
+	 */
+	unsigned int refresh_wait_ms;
 };
 
 struct prom_server_stats {
@@ -80,6 +88,9 @@ int prom_server__start(struct prom_server **out, const char *addr, struct metric
 /* The bound port (useful with port 0). */
 int prom_server__port(const struct prom_server *s);
 void prom_server__stats(struct prom_server *s, struct prom_server_stats *st);
+/* A scrape waits for fresh values (refresh_wait_ms): refill, then call _refreshed. */
+bool prom_server__refresh_wanted(struct prom_server *s);
+void prom_server__refreshed(struct prom_server *s);
 /* Stops the thread (an in-flight request is cut short) and frees @s. */
 void prom_server__stop(struct prom_server *s);
 

@@ -207,21 +207,12 @@ __noinline int filter_run(const struct filter_prog *p, const struct filter_input
 	return pc == FILTER_JMP_PASS ? FILTER_PASS : FILTER_DROP;
 }
 
-/*
- * The verdict of probe @probe_id's filter on @in (FILTER_PASS when
- * filtering is off); a drop or a fault is counted in filter_counts.
- */
-static __always_inline int filter__check(__u32 probe_id, const struct filter_input *in)
+/* Counts verdict @v in filter_counts unless it is a pass; returns it. */
+static __always_inline int filter__count(int v)
 {
-	const struct filter_prog *p;
 	__u32 k;
 	__u64 *c;
-	int v;
 
-	if (!filter_on)
-		return FILTER_PASS;
-	p = bpf_map_lookup_elem(&filter_progs, &probe_id);
-	v = p ? filter_run(p, in) : FILTER_FAULT;
 	if (v == FILTER_PASS)
 		return v;
 	k = v == FILTER_FAULT ? FILTER_CNT_FAULT : FILTER_CNT_DROPPED;
@@ -230,5 +221,66 @@ static __always_inline int filter__check(__u32 probe_id, const struct filter_inp
 		__sync_fetch_and_add(c, 1);
 	return v;
 }
+
+/*
+ * The verdict of probe @probe_id's filter on @in (FILTER_PASS when
+ * filtering is off); a drop or a fault is counted in filter_counts.
+ */
+static __always_inline int filter__check(__u32 probe_id, const struct filter_input *in)
+{
+	const struct filter_prog *p;
+
+	if (!filter_on)
+		return FILTER_PASS;
+	p = bpf_map_lookup_elem(&filter_progs, &probe_id);
+	return filter__count(p ? filter_run(p, in) : FILTER_FAULT);
+}
+
+#ifdef USDTKIT_TRACER_FETCH_BPF_H
+/*
+ * The verdict of the filter of @loc's probe on this hit, for a probe
+ * program (include fetch.bpf.h first): fetches only the values the
+ * probe's program reads (its need mask), pid and tid from the task, comm
+ * when needed, then runs it. A constant FILTER_PASS when filtering is off,
+ * so callers pay nothing then.
+ */
+static __always_inline int filter__hit(struct pt_regs *ctx, const struct usdt_loc_spec *loc)
+{
+	const struct filter_prog *fp;
+	struct filter_input in;
+	struct task_struct *task;
+	__u32 probe, i, n;
+	__u64 ip, v;
+
+	if (!filter_on)
+		return FILTER_PASS;
+	probe = loc->probe_id;
+	fp = bpf_map_lookup_elem(&filter_progs, &probe);
+	if (!fp)
+		return filter__count(FILTER_FAULT);
+	if (fp->start == FILTER_JMP_PASS)
+		return FILTER_PASS; /* no filter applies to this probe */
+	__builtin_memset(&in, 0, sizeof(in));
+	ip = usdt_fetch__probe_ip(ctx);
+	n = loc->nargs;
+	for (i = 0; i < FETCH_MAX_ARGS; i++) {
+		if (i >= n)
+			break;
+		if (!(fp->need & (1u << i)))
+			continue;
+		if (usdt_fetch__arg(ctx, &loc->args[i], ip, &v))
+			in.fault |= 1u << i;
+		in.vals[i] = filter__opaque_val(v);
+	}
+	task = bpf_get_current_task_btf();
+	in.vals[FILTER_VAL_PID] = task->tgid;
+	in.vals[FILTER_VAL_TID] = task->pid;
+	if (fp->need & (1u << FILTER_VAL_COMM)) {
+		((__u64 *)in.comm)[0] = ((const __u64 *)task->comm)[0];
+		((__u64 *)in.comm)[1] = ((const __u64 *)task->comm)[1];
+	}
+	return filter__count(filter_run(fp, &in));
+}
+#endif
 
 #endif

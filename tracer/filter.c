@@ -509,20 +509,22 @@ static int parse_cmp(struct parser *p)
 	return n;
 }
 
-static int parse_and(struct parser *p)
+/* A left-associative chain: SUB (TOK SUB)*, each TOK a node of @kind. */
+static int parse_chain(struct parser *p, enum tok_kind tok, enum node_kind kind,
+		       int (*sub)(struct parser *p))
 {
 	int l, r, n;
 	unsigned int col;
 
-	l = parse_cmp(p);
-	while (l >= 0 && p->tok.kind == TOK_AND) {
+	l = sub(p);
+	while (l >= 0 && p->tok.kind == tok) {
 		col = p->tok.col;
 		if (next(p))
 			return p->rc;
-		r = parse_cmp(p);
+		r = sub(p);
 		if (r < 0)
 			return r;
-		n = new_node(p, N_AND, col);
+		n = new_node(p, kind, col);
 		if (n < 0)
 			return n;
 		p->e->nodes[n].l = l;
@@ -532,27 +534,16 @@ static int parse_and(struct parser *p)
 	return l;
 }
 
+/* and := cmp ('&&' cmp)* */
+static int parse_and(struct parser *p)
+{
+	return parse_chain(p, TOK_AND, N_AND, parse_cmp);
+}
+
+/* or := and ('||' and)* */
 static int parse_or(struct parser *p)
 {
-	int l, r, n;
-	unsigned int col;
-
-	l = parse_and(p);
-	while (l >= 0 && p->tok.kind == TOK_OR) {
-		col = p->tok.col;
-		if (next(p))
-			return p->rc;
-		r = parse_and(p);
-		if (r < 0)
-			return r;
-		n = new_node(p, N_OR, col);
-		if (n < 0)
-			return n;
-		p->e->nodes[n].l = l;
-		p->e->nodes[n].r = r;
-		l = n;
-	}
-	return l;
+	return parse_chain(p, TOK_OR, N_OR, parse_and);
 }
 
 static bool is_scope_char(char c)
@@ -636,6 +627,11 @@ fail:
 	free(p.tok.str);
 	filter_expr__free(p.e);
 	return p.rc ? p.rc : -EINVAL;
+}
+
+bool filter_expr__scoped(const struct filter_expr *e)
+{
+	return e->scope_provider != NULL;
 }
 
 bool filter_expr__applies(const struct filter_expr *e, const char *provider, const char *name)

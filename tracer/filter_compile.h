@@ -54,6 +54,8 @@ struct filter_env {
 int filter_parse(const char *text, struct filter_expr **out, struct filter_error *err);
 void filter_expr__free(struct filter_expr *e);
 
+/* Whether @e has a `PROVIDER:NAME:` scope. */
+bool filter_expr__scoped(const struct filter_expr *e);
 /*
  * Whether @e applies to probe @provider:@name: true for an unscoped
  * expression, else whether its `PROVIDER:NAME:` scope (glob) matches.

@@ -27,6 +27,19 @@ static uint64_t nonzero(uint64_t h)
 	return h ? h : 1;
 }
 
+/*
+ * The first slot of @h: FNV's low bits mix poorly (a multiply carries only
+ * upwards), and linear probing turns clusters of like low bits into long
+ * runs; a 64-bit finalizer spreads every input bit over the slot bits.
+ */
+static size_t slot(uint64_t h, size_t cap)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return h & (cap - 1);
+}
+
 size_t hashidx__find(const struct hashidx *hi, uint64_t h, hashidx_eq_fn eq, const void *ctx)
 {
 	size_t mask, s;
@@ -35,7 +48,7 @@ size_t hashidx__find(const struct hashidx *hi, uint64_t h, hashidx_eq_fn eq, con
 		return SIZE_MAX;
 	h = nonzero(h);
 	mask = hi->cap - 1;
-	for (s = h & mask; hi->hash[s]; s = (s + 1) & mask)
+	for (s = slot(h, hi->cap); hi->hash[s]; s = (s + 1) & mask)
 		if (hi->hash[s] == h && eq(ctx, hi->idx[s]))
 			return hi->idx[s];
 	return SIZE_MAX;
@@ -43,7 +56,7 @@ size_t hashidx__find(const struct hashidx *hi, uint64_t h, hashidx_eq_fn eq, con
 
 static void put(uint64_t *hash, size_t *idx, size_t cap, uint64_t h, size_t i)
 {
-	size_t s = h & (cap - 1);
+	size_t s = slot(h, cap);
 
 	while (hash[s])
 		s = (s + 1) & (cap - 1);

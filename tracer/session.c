@@ -10,6 +10,7 @@
  * scanned and handed to the command to attach.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -30,6 +31,8 @@
 #include "session.h"
 #include "target_proc.h"
 
+#define FILTER_SPARE_PROBES 256
+
 void session__init(struct session *s, const char *who)
 {
 	memset(s, 0, sizeof(*s));
@@ -37,6 +40,7 @@ void session__init(struct session *s, const char *who)
 	s->o.pid = -1;
 	s->pidfd = -1;
 	target_cmd__init(&s->cmd);
+	filter_set__init(&s->filters, who);
 }
 
 int session__parse_opt(struct session *s, int c, const char *arg)
@@ -57,7 +61,7 @@ int session__parse_opt(struct session *s, int c, const char *arg)
 		o->cmd = arg;
 		return 1;
 	case 'w':
-		o->wait = true;
+		o->wait = o->wait_given = true;
 		return 1;
 	case 'v':
 		o->verbose = true;
@@ -72,6 +76,11 @@ int session__parse_opt(struct session *s, int c, const char *arg)
 			return -EXIT_USAGE;
 		}
 		return 1;
+	case SESSION_OPT_FILTER: {
+		int ret = filter_set__add(&s->filters, arg);
+
+		return ret ? -ret : 1;
+	}
 	case 'A':
 		np = realloc(o->decls, (o->ndecls + 1) * sizeof(*o->decls));
 		if (!np)
@@ -208,6 +217,15 @@ int session__setup(struct session *s, char *const *probes, size_t nprobes)
 	ret = first_scan(s);
 	if (ret)
 		return ret;
+	/*
+	 * -p/-c: room for filters of probes found later. A scope must match a
+	 * probe found now unless -w says probes come later (-c alone does not:
+	 * the command's objects are scanned already).
+	 */
+	ret = filter_set__setup(&s->filters, s->eng, s->o.wait_given,
+				session__has_target(s) ? FILTER_SPARE_PROBES : 0);
+	if (ret)
+		return ret;
 	return output__open(&s->out, s->who, s->o.outpath) ? EXIT_FAIL : EXIT_OK;
 }
 
@@ -267,7 +285,12 @@ int session__attach(struct session *s, struct bpf_program *prog, int locs_map_fd
 {
 	size_t nlocs = engine__loc_count(s->eng);
 	uint64_t t0 = cli__now_ns(CLOCK_MONOTONIC);
-	int n = engine__attach(s->eng, prog, locs_map_fd);
+	int n;
+
+	/* probes found by a rescan get their filters before their first hit */
+	if (filter_set__update(&s->filters, s->eng) == -ENOMEM)
+		return EXIT_FAIL;
+	n = engine__attach(s->eng, prog, locs_map_fd);
 
 	if (s->began) {
 		if (n < 0 && n != -EPERM)
@@ -413,6 +436,12 @@ int session__finish(struct session *s, int status)
 	}
 	if (unmatched && status == EXIT_OK)
 		status = EXIT_FAIL;
+	if (filter_set__active(&s->filters) && s->began) {
+		uint64_t faults, dropped = filter_set__dropped(&s->filters, &faults);
+
+		fprintf(stderr, "%s: --filter dropped %" PRIu64 " hit%s (%" PRIu64 " unreadable)\n",
+			s->who, dropped, dropped == 1 ? "" : "s", faults);
+	}
 	if (output__close(&s->out) && output__failed(&s->out) && status == EXIT_OK)
 		status = EXIT_FAIL;
 	/* a -c command still running when we stop (-n, -d, Ctrl-C) is ended */
@@ -424,6 +453,7 @@ int session__finish(struct session *s, int status)
 	s->eng = NULL;
 	free(s->o.decls);
 	s->o.decls = NULL;
+	filter_set__free(&s->filters);
 	return status;
 }
 

@@ -31,6 +31,7 @@
 #include <sys/types.h>
 
 #include "engine.h"
+#include "filter_set.h"
 #include "output.h"
 #include "target_cmd.h"
 
@@ -40,6 +41,7 @@ struct session_opts {
 	pid_t pid; /* -p PID; -1: none */
 	const char *cmd; /* -c 'CMD ARGS' */
 	bool wait; /* -w: PROBEs may match objects loaded later (implied by -c) */
+	bool wait_given; /* -w itself */
 	bool verbose; /* -v */
 	char **decls; /* --args declarations (pointers into argv) */
 	size_t ndecls;
@@ -59,6 +61,15 @@ struct session_opts {
 	{"output", required_argument, NULL, 'o'},          \
 	{"duration", required_argument, NULL, 'd'}
 /* clang-format on */
+/*
+ * --filter EXPR (filter_set.h), for the commands whose BPF objects include
+ * filter.bpf.h and call filter_set__prepare() before loading them.
+ */
+#define SESSION_OPT_FILTER 0x1000
+#define SESSION_FILTER_LONG_OPT                                       \
+	{                                                             \
+		"filter", required_argument, NULL, SESSION_OPT_FILTER \
+	}
 
 struct session {
 	const char *who;
@@ -67,6 +78,7 @@ struct session {
 	struct target_cmd cmd;
 	enum engine_attach_mode mode;
 	struct output out;
+	struct filter_set filters; /* --filter */
 	int pidfd;
 	uint64_t start_ns; /* CLOCK_MONOTONIC when tracing began */
 	int64_t mono_to_real; /* add to a CLOCK_MONOTONIC time for CLOCK_REALTIME */

@@ -22,6 +22,7 @@
 #include "commands.h"
 #include "kernel_features.h"
 #include "stat_ctx.h"
+#include "stat_export.h"
 
 #define WHO "usdtkit stat"
 #define POLL_MS 20 /* target exit and new objects are noticed within this */
@@ -65,6 +66,13 @@ static void usage(FILE *f)
 		"                         value (a request id) within a process, not by thread\n"
 		"      --unit ns|us|ms    --latency unit (default us)\n"
 		"\n"
+		"filtering:\n"
+		"      --filter '[PROVIDER:NAME:] EXPR'\n"
+		"                         count only the hits where EXPR holds (as trace;\n"
+		"                         docs/filters.md); --latency: an unscoped filter\n"
+		"                         must hold at the start and at the end, a scoped\n"
+		"                         one applies to its probe only\n"
+		"\n"
 		"output:\n"
 		"  -i, --interval SEC     print every SEC seconds what happened since the\n"
 		"                         previous print (and at exit)\n"
@@ -79,7 +87,7 @@ static void usage(FILE *f)
 		"                         (default %d)\n"
 		"  -v, --verbose          libbpf and engine diagnostics on stderr\n"
 		"  -h, --help             this help\n"
-		"\n"
+		"\n" STAT_EXPORT_USAGE "\n"
 		"Ctrl-C, --duration or the end of the target prints the summary and exits 0;\n"
 		"so does a closed output (| head), quietly.\n"
 		"\n"
@@ -91,6 +99,7 @@ static void usage(FILE *f)
 		"  usdtkit stat -p 1234 --latency app:request__start,app:request__done\n"
 		"  usdtkit stat -p 1234 --latency app:req_start,app:req_done --match id --unit ms\n"
 		"  usdtkit stat /usr/bin/myapp:myapp:tick --args 'myapp:tick=n:i64' --hist n -j\n"
+		"  usdtkit stat -p 1234 http:request --filter 'status >= 500' --by path\n"
 		"\n"
 		"Needs CAP_BPF and CAP_PERFMON (or root).\n",
 		STAT_KEY_STR - 1, STAT_DEFAULT_MAX_KEYS);
@@ -322,7 +331,11 @@ static int step(void *ctx, int timeout_ms)
 	uint64_t now;
 	int err;
 
-	nanosleep(&ts, NULL);
+	err = stat_export__wait(l->c, timeout_ms);
+	if (err < 0)
+		return err;
+	if (!err)
+		nanosleep(&ts, NULL);
 	if (l->c->us)
 		stat_ustack__poll(l->c);
 	now = cli__now_ns(CLOCK_MONOTONIC);
@@ -348,6 +361,7 @@ int cmd_stat(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		SESSION_LONG_OPTS,
+		SESSION_FILTER_LONG_OPT,
 		{"by", required_argument, NULL, 'B'},
 		{"hist", required_argument, NULL, 'H'},
 		{"lhist", required_argument, NULL, 'L'},
@@ -361,6 +375,7 @@ int cmd_stat(int argc, char **argv)
 		{"top", required_argument, NULL, 'N'},
 		{"max-keys", required_argument, NULL, 'K'},
 		{"help", no_argument, NULL, 'h'},
+		STAT_EXPORT_LONG_OPTS,
 		{0},
 	};
 	struct stat_ctx c = {
@@ -380,12 +395,20 @@ int cmd_stat(int argc, char **argv)
 			ret = -ret;
 			goto out;
 		}
+		if (!ret)
+			ret = stat_export__parse_opt(&c, opt, optarg);
+		if (ret < 0) {
+			ret = -ret;
+			goto out;
+		}
 		if (!ret && (ret = parse_opt(&c.o, bufs, opt, optarg))) {
 			ret = ret < 0 ? EXIT_OK : ret;
 			goto out;
 		}
 	}
 	ret = check_opts(&c.o, argc, argv, &probes, &nprobes, lat_probes);
+	if (!ret)
+		ret = stat_export__check(&c);
 	if (ret)
 		goto out;
 	ret = session__setup(&s, probes, nprobes);
@@ -405,6 +428,9 @@ int cmd_stat(int argc, char **argv)
 	ret = check_probes(&c, err);
 	if (ret)
 		goto out;
+	ret = stat_export__start(&c);
+	if (ret)
+		goto out;
 	ret = session__attach(&s, stat_maps__prog(&c), stat_maps__locs_fd(&c));
 	if (ret || (ret = session__begin(&s)))
 		goto out;
@@ -414,7 +440,10 @@ int cmd_stat(int argc, char **argv)
 	ret = session__run(&s, &(struct session_loop){step, attach_new, &lc, POLL_MS});
 	if (!s.out.err && stat_print(&c, true) && output__failed(&s.out))
 		ret = EXIT_FAIL;
+	if (stat_export__finish(&c))
+		ret = EXIT_FAIL;
 out:
+	stat_export__free(&c);
 	ret = session__finish(&s, ret);
 	stat_maps__free(&c);
 	free(bufs[0]);

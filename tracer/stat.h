@@ -59,6 +59,20 @@ struct stat_start_key {
 	__u64 val; /* tid or match value */
 };
 
+/*
+ * One matched latency pair, recorded (ring buffer "pairs") only when an
+ * exporter wants spans (stat --latency --otlp/--perfetto): the
+ * histogram alone cannot give a span its start and end.
+ */
+struct stat_pair {
+	__u64 start_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u64 end_ns;
+	__u64 val; /* the match value (--match), else the thread id */
+	__u32 pid; /* of the end probe's thread */
+	__u32 tid;
+	char comm[16];
+};
+
 enum stat_lat_stat {
 	STAT_LAT_SUM = 0, /* sum of latencies, in the unit */
 	STAT_LAT_MAX, /* exact maximum, ns */
@@ -71,6 +85,7 @@ enum stat_counter {
 	STAT_CNT_KEYS_FULL, /* per-key hash full: hit not keyed */
 	STAT_CNT_NO_START, /* latency end without a recorded start */
 	STAT_CNT_RANGE, /* probe id beyond the histogram's capacity */
+	STAT_CNT_PAIRS_LOST, /* latency pair not recorded: the pairs ring was full */
 	STAT_CNT__MAX,
 };
 

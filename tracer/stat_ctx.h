@@ -69,6 +69,7 @@ struct snapshot {
 
 struct stat_bpf;
 struct stat_ustack;
+struct stat_export;
 
 struct stat_ctx {
 	struct stat_opts o;
@@ -79,6 +80,9 @@ struct stat_ctx {
 	uint64_t *pcpu; /* one per-CPU value buffer */
 	size_t loc_cap, probe_cap;
 	uint32_t nbuckets;
+	/* the "counts" and "hist" maps mapped: ncpu rows of loc_cap / probe_cap * nbuckets */
+	const uint64_t *counts_rows, *hist_rows;
+	size_t counts_len, hist_len; /* bytes mapped */
 	struct probe_info *probes;
 	size_t nprobes; /* configured so far */
 	struct snapshot prev, cur;
@@ -86,6 +90,7 @@ struct stat_ctx {
 	FILE *out;
 	uint64_t last_print_ns;
 	struct stat_ustack *us; /* --by ustack (stat_ustack.c) */
+	struct stat_export *x; /* --prometheus, --otlp, ... (stat_export.c); NULL: none */
 };
 
 /* stat_maps.c */
@@ -121,6 +126,12 @@ int stat_ustack__print(struct stat_ctx *c, bool final);
 void stat_ustack__free(struct stat_ctx *c);
 
 /* stat_print.c */
+/*
+ * Key @k as text: quoted strings for the summaries, or (@label) the raw
+ * string for a Prometheus label value (the exporter escapes it).
+ */
+void stat_print__key(const struct stat_ctx *c, const struct stat_key *k, bool label, char *buf,
+		     size_t size);
 /* Reads, prints (text or JSON) and advances the interval base. 0 or -errno (printed). */
 int stat_print(struct stat_ctx *c, bool final);
 

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -20,6 +22,7 @@
 #include "hashidx.h"
 #include "kernel.h"
 #include "stat_ctx.h"
+#include "stat_export.h"
 #include "stat.skel.h"
 
 #define TARGET_EXTRA_LOCS 4096 /* -p/-c: room for objects mapped later */
@@ -269,55 +272,19 @@ static int read_keys(struct stat_ctx *s, struct snapshot *snap)
 		snap->keys[snap->nkeys].count = pcpu_sum(s, fd, &k);
 		snap->nkeys++;
 	}
-	qsort(snap->keys, snap->nkeys, sizeof(*snap->keys), key_cmp);
+	if (snap->nkeys) /* keys is NULL until the first key */
+		qsort(snap->keys, snap->nkeys, sizeof(*snap->keys), key_cmp);
 	return 0;
 }
 
-/*
- * The per-location counts: one batch lookup of the per-CPU array (kernel
- * 5.6+) instead of one syscall per location — 100 000 locations are read
- * in milliseconds. Falls back to lookups one by one.
- */
-static int read_counts(struct stat_ctx *s, int fd, size_t n, uint64_t *out)
+/* Sum over the CPU rows (of @row slots each) of slot @slot. */
+static uint64_t rows_sum(const struct stat_ctx *s, const uint64_t *rows, size_t row, size_t slot)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, bo);
-	size_t done = 0, chunk = 4096;
-	__u32 *keys = calloc(chunk, sizeof(*keys)), batch = 0, count;
-	uint64_t *vals = calloc(chunk * s->ncpu, sizeof(*vals));
-	bool first = true;
-	int err = 0;
+	uint64_t sum = 0;
 
-	if (!keys || !vals) {
-		err = -ENOMEM;
-		goto out;
-	}
-	while (done < n) {
-		count = chunk;
-		err = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, keys, vals, &count,
-					   &bo);
-		if (err && errno != ENOENT)
-			break;
-		for (__u32 k = 0; k < count; k++) {
-			uint64_t sum = 0;
-
-			for (int c = 0; c < s->ncpu; c++)
-				sum += vals[k * s->ncpu + c];
-			if (keys[k] < n)
-				out[keys[k]] = sum;
-		}
-		done += count;
-		first = false;
-		if (err || !count)
-			break; /* ENOENT: the end of the map */
-	}
-	err = 0;
-	if (done < n)
-		for (__u32 i = 0; i < n; i++)
-			out[i] = pcpu_sum(s, fd, &i);
-out:
-	free(keys);
-	free(vals);
-	return err;
+	for (int c = 0; c < s->ncpu; c++)
+		sum += __atomic_load_n(&rows[(size_t)c * row + slot], __ATOMIC_RELAXED);
+	return sum;
 }
 
 int stat_maps__read(struct stat_ctx *s)
@@ -326,9 +293,8 @@ int stat_maps__read(struct stat_ctx *s)
 	struct stat_bpf *sk = s->skel;
 	size_t nlocs = engine__loc_count(s->eng);
 
-	if (read_counts(s, bpf_map__fd(sk->maps.counts), nlocs < s->loc_cap ? nlocs : s->loc_cap,
-			c->counts))
-		return -ENOMEM;
+	for (size_t i = 0; i < nlocs && i < s->loc_cap; i++)
+		c->counts[i] = rows_sum(s, s->counts_rows, s->loc_cap, i);
 	for (__u32 i = 0; i < STAT_CNT__MAX; i++)
 		c->counters[i] = pcpu_sum(s, bpf_map__fd(sk->maps.counters), &i);
 	switch (s->o.mode) {
@@ -340,9 +306,10 @@ int stat_maps__read(struct stat_ctx *s)
 			if (!s->probes[p].cfg.valid)
 				continue;
 			for (__u32 b = 0; b < s->nbuckets; b++) {
-				__u32 key = p * s->nbuckets + b;
+				size_t key = p * s->nbuckets + b;
 
-				c->hist[key] = pcpu_sum(s, bpf_map__fd(sk->maps.hist), &key);
+				c->hist[key] =
+					rows_sum(s, s->hist_rows, s->probe_cap * s->nbuckets, key);
 			}
 		}
 		break;
@@ -381,14 +348,44 @@ uint64_t stat_maps__prev_count(const struct snapshot *prev, const struct stat_ke
 	return hit ? hit->count : 0;
 }
 
+/*
+ * Whether hits go through stat_args: every mode but plain counting, and
+ * plain counting with --filter (the filter reads arguments).
+ */
+static bool reads_args(const struct stat_ctx *s)
+{
+	return s->o.mode != STAT_MODE_COUNT || filter_set__active(&s->s->filters);
+}
+
+/* Maps the rows of @map read-only; *@len: bytes mapped. */
+static const uint64_t *map_rows(const struct bpf_map *map, size_t *len)
+{
+	size_t page = sysconf(_SC_PAGESIZE);
+	void *p;
+
+	*len = ((size_t)bpf_map__max_entries(map) * sizeof(uint64_t) + page - 1) / page * page;
+	p = mmap(NULL, *len, PROT_READ, MAP_SHARED, bpf_map__fd(map), 0);
+	if (p == MAP_FAILED) {
+		*len = 0;
+		return NULL;
+	}
+	return p;
+}
+
 static int open_and_load(struct stat_ctx *s)
 {
 	struct bpf_program *prog, *unused;
+	size_t hist_row;
 	int err;
 
 	s->skel = stat_bpf__open();
 	if (!s->skel)
 		return -errno;
+	err = filter_set__prepare(&s->s->filters, s->skel->maps.filter_progs,
+				  s->skel->maps.filter_counts);
+	if (err < 0)
+		return err;
+	s->skel->rodata->filter_on = err;
 	s->skel->rodata->mode = s->o.mode;
 	s->skel->rodata->by = s->o.by;
 	s->skel->rodata->nbuckets = s->nbuckets;
@@ -397,15 +394,22 @@ static int open_and_load(struct stat_ctx *s)
 	s->skel->rodata->lstep = s->o.lstep;
 	s->skel->rodata->lat_match = s->o.arg && s->o.mode == STAT_MODE_LATENCY;
 	s->skel->rodata->lat_div = s->o.unit_div;
-	bpf_map__set_max_entries(s->skel->maps.locs, s->o.mode != STAT_MODE_COUNT ? s->loc_cap : 1);
-	bpf_map__set_max_entries(s->skel->maps.counts, s->loc_cap);
+	stat_export__before_load(s);
+	bpf_map__set_max_entries(s->skel->maps.locs, reads_args(s) ? s->loc_cap : 1);
+	hist_row = s->o.mode == STAT_MODE_HIST || s->o.mode == STAT_MODE_LHIST
+			   ? s->probe_cap * s->nbuckets
+			   : 1;
+	if ((uint64_t)s->ncpu * s->loc_cap > UINT32_MAX ||
+	    (uint64_t)s->ncpu * hist_row > UINT32_MAX)
+		return -E2BIG;
+	s->skel->rodata->ncpu_rows = s->ncpu;
+	s->skel->rodata->count_row = s->loc_cap;
+	s->skel->rodata->hist_row = hist_row;
+	bpf_map__set_max_entries(s->skel->maps.counts, s->ncpu * s->loc_cap);
+	bpf_map__set_max_entries(s->skel->maps.hist, s->ncpu * hist_row);
 	/* maps a mode does not use get one entry: 100 000 per-CPU slots cost seconds to make */
 	bpf_map__set_max_entries(s->skel->maps.pcfg,
 				 s->o.mode != STAT_MODE_COUNT ? s->probe_cap : 1);
-	bpf_map__set_max_entries(s->skel->maps.hist,
-				 s->o.mode == STAT_MODE_HIST || s->o.mode == STAT_MODE_LHIST
-					 ? s->probe_cap * s->nbuckets
-					 : 1);
 	bpf_map__set_max_entries(s->skel->maps.keys, s->o.mode == STAT_MODE_BY ? s->o.max_keys : 1);
 	bpf_map__set_max_entries(s->skel->maps.starts,
 				 s->o.mode == STAT_MODE_LATENCY ? s->o.max_keys : 1);
@@ -418,7 +422,7 @@ static int open_and_load(struct stat_ctx *s)
 	/* plain counting needs no argument: the minimal program keeps hits cheap */
 	prog = s->skel->progs.stat_count;
 	unused = s->skel->progs.stat_args;
-	if (s->o.mode != STAT_MODE_COUNT) {
+	if (reads_args(s)) {
 		prog = s->skel->progs.stat_args;
 		unused = s->skel->progs.stat_count;
 	}
@@ -437,7 +441,11 @@ static int open_and_load(struct stat_ctx *s)
 	if (s->s->mode == ENGINE_ATTACH_MULTI)
 		bpf_program__set_expected_attach_type(prog, KERNEL_BPF_TRACE_UPROBE_MULTI);
 	err = stat_bpf__load(s->skel);
-	return err ? -(errno ? errno : EINVAL) : 0;
+	if (err)
+		return -(errno ? errno : EINVAL);
+	s->counts_rows = map_rows(s->skel->maps.counts, &s->counts_len);
+	s->hist_rows = map_rows(s->skel->maps.hist, &s->hist_len);
+	return s->counts_rows && s->hist_rows ? 0 : -errno;
 }
 
 static void snapshot_free(struct snapshot *sn)
@@ -488,7 +496,7 @@ struct bpf_program *stat_maps__prog(const struct stat_ctx *s)
 {
 	if (s->o.by == STAT_BY_USTACK)
 		return s->skel->progs.stat_ustack;
-	return s->o.mode == STAT_MODE_COUNT ? s->skel->progs.stat_count : s->skel->progs.stat_args;
+	return reads_args(s) ? s->skel->progs.stat_args : s->skel->progs.stat_count;
 }
 
 int stat_maps__locs_fd(const struct stat_ctx *s)
@@ -496,12 +504,17 @@ int stat_maps__locs_fd(const struct stat_ctx *s)
 	/* counting reads no argument: no spec is stored (engine__attach) */
 	if (s->o.by == STAT_BY_USTACK)
 		return -1; /* stacks read no argument */
-	return s->o.mode != STAT_MODE_COUNT ? bpf_map__fd(s->skel->maps.locs) : -1;
+	return reads_args(s) ? bpf_map__fd(s->skel->maps.locs) : -1;
 }
 
 void stat_maps__free(struct stat_ctx *s)
 {
 	stat_ustack__free(s);
+	if (s->counts_len)
+		munmap((void *)s->counts_rows, s->counts_len);
+	if (s->hist_len)
+		munmap((void *)s->hist_rows, s->hist_len);
+	s->counts_len = s->hist_len = 0;
 	stat_bpf__destroy(s->skel);
 	s->skel = NULL;
 	for (size_t i = 0; i < s->nprobes; i++)

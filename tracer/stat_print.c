@@ -279,7 +279,8 @@ static const char *by_name(const struct stat_ctx *s, size_t probe)
 	return s->probes[probe].argname;
 }
 
-static void fmt_key(const struct stat_ctx *s, const struct stat_key *k, char *buf, size_t size)
+void stat_print__key(const struct stat_ctx *s, const struct stat_key *k, bool label, char *buf,
+		     size_t size)
 {
 	const struct probe_info *pi = &s->probes[k->probe_id];
 	double d;
@@ -290,14 +291,17 @@ static void fmt_key(const struct stat_ctx *s, const struct stat_key *k, char *bu
 	}
 	switch (pi->type) {
 	case USDT_TYPE_STRING:
-		snprintf(buf, size, "\"%.*s\"", STAT_KEY_STR, k->str);
+		snprintf(buf, size, label ? "%.*s" : "\"%.*s\"", STAT_KEY_STR, k->str);
 		break;
 	case USDT_TYPE_POINTER:
 		snprintf(buf, size, "0x%" PRIx64, (uint64_t)k->val);
 		break;
 	case USDT_TYPE_DOUBLE:
 		memcpy(&d, &k->val, sizeof(d));
-		json__format_double(buf, size, d);
+		if (label)
+			snprintf(buf, size, "%.17g", d);
+		else
+			json__format_double(buf, size, d);
 		break;
 	default:
 		if (pi->cfg.is_signed)
@@ -360,7 +364,7 @@ static void print_text(struct stat_ctx *s, const struct view *v, double elapsed,
 			for (; k < v->nkeys && v->keys[k].key.probe_id == i; k++) {
 				if (s->o.top && shown++ >= s->o.top)
 					continue;
-				fmt_key(s, &v->keys[k].key, key, sizeof(key));
+				stat_print__key(s, &v->keys[k].key, false, key, sizeof(key));
 				fprintf(out, "  %-32s %12" PRIu64 "\n", key, v->keys[k].count);
 			}
 			if (s->o.top && shown > s->o.top)

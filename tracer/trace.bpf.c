@@ -22,6 +22,7 @@
 #include "trace.h"
 #include "fetch.bpf.h"
 #include "ustack.bpf.h"
+#include "filter.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -84,6 +85,9 @@ int usdt_trace(struct pt_regs *ctx)
 		count(TRACE_CNT_NOLOC);
 		return 0;
 	}
+	/* --filter: a dropped hit reserves nothing (constant pass without one) */
+	if (filter__hit(ctx, loc) != FILTER_PASS)
+		return 0;
 	e = bpf_ringbuf_reserve(&events, event_size, 0);
 	if (!e) {
 		count(TRACE_CNT_LOST);

@@ -21,6 +21,7 @@
 #include "kernel_features.h"
 #include "session.h"
 #include "sinks.h"
+#include "trace_export.h"
 #include "trace_records.h"
 #include "ustack.h"
 
@@ -65,6 +66,14 @@ static void usage(FILE *f)
 		"      --ustack[=DEPTH]   the user stack of each hit, up to DEPTH frames\n"
 		"                         (default and most %d), symbolized (docs/stacks.md)\n"
 		"\n"
+		"filtering:\n"
+		"      --filter '[PROVIDER:NAME:] EXPR'\n"
+		"                         keep the hits where EXPR holds, decided in the\n"
+		"                         kernel: argument names, argN, pid tid comm probe;\n"
+		"                         == != < <= > >= && || ! ( ), =~ !~ \"glob\"; the\n"
+		"                         PROVIDER:NAME: scope limits it to those probes;\n"
+		"                         may be repeated (all must hold); docs/filters.md\n"
+		"\n"
 		"output:\n"
 		"  -j, --json             JSON lines (see docs/usdtkit-trace.md)\n"
 		"  -f, --format TEMPLATE  one line per event from TEMPLATE: {ARGNAME}, {0}..{11},\n"
@@ -77,13 +86,17 @@ static void usage(FILE *f)
 		"  -b, --buffer-size MB   ring buffer size in MiB, a power of two (default %d)\n"
 		"  -v, --verbose          libbpf and engine diagnostics on stderr\n"
 		"  -h, --help             this help\n"
-		"\n"
+		"\n" TRACE_EXPORT_USAGE "\n"
 		"examples:\n"
 		"  usdtkit trace -p 1234 'myapp:request_*'\n"
 		"  usdtkit trace /usr/bin/myapp:myapp:request_start --json\n"
 		"  usdtkit trace 'usdt:/usr/bin/python3.11:python:function__entry' -n 10\n"
 		"  usdtkit trace -c './server --port 8080' 'http:*' -f '{client} GET {path}'\n"
 		"  usdtkit trace ./a.out:demo:tick --args 'demo:tick=i:i64,msg:str' -n 10\n"
+		"  usdtkit trace -p 1234 python:function__entry python:line\n"
+		"      --args 'python:function__entry=file:str,func:str,line:i32'\n"
+		"      --filter 'python:function__entry: func == \"copyfile\"'\n"
+		"      --filter 'python:line: pid == 0'\n"
 		"\n"
 		"A closed output (| head) ends the trace quietly with status 0.\n"
 		"Needs CAP_BPF and CAP_PERFMON (or root). Ctrl-C stops and prints a summary.\n",
@@ -142,14 +155,22 @@ static int parse_opt(struct trace_opts *t, int c, const char *arg)
 	return EXIT_USAGE;
 }
 
+struct trace_loop {
+	struct trace_records *tr;
+	struct trace_export *x;
+};
+
 static int step(void *ctx, int timeout_ms)
 {
-	return trace_records__poll(ctx, timeout_ms);
+	struct trace_loop *l = ctx;
+	int err = trace_records__poll(l->tr, timeout_ms);
+
+	return err ? err : trace_export__flush(l->x);
 }
 
 static int attach_new(void *ctx)
 {
-	return trace_records__attach(ctx);
+	return trace_records__attach(((struct trace_loop *)ctx)->tr);
 }
 
 static void print_summary(struct session *s, struct trace_records *tr, bool json)
@@ -173,6 +194,7 @@ int cmd_trace(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		SESSION_LONG_OPTS,
+		SESSION_FILTER_LONG_OPT,
 		{"json", no_argument, NULL, 'j'},
 		{"format", required_argument, NULL, 'f'},
 		{"relative", no_argument, NULL, 'T'},
@@ -181,10 +203,12 @@ int cmd_trace(int argc, char **argv)
 		{"buffer-size", required_argument, NULL, 'b'},
 		{"ustack", optional_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
+		TRACE_EXPORT_LONG_OPTS,
 		{0},
 	};
 	struct trace_opts t = {.rec = {.str_size = DEFAULT_STR_SIZE, .ring_mb = DEFAULT_RING_MB}};
 	struct trace_records *tr = NULL;
+	struct trace_export *x = NULL;
 	struct sink sink = {0};
 	struct session s;
 	int ret, err, c;
@@ -194,6 +218,8 @@ int cmd_trace(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, SESSION_SHORT_OPTS "jf:Tn:s:b:h", longopts, NULL)) !=
 	       -1) {
 		ret = session__parse_opt(&s, c, optarg);
+		if (!ret)
+			ret = trace_export__parse_opt(&x, WHO, c, optarg);
 		if (ret < 0) {
 			ret = -ret;
 			goto out;
@@ -220,7 +246,7 @@ int cmd_trace(int argc, char **argv)
 	/* one thread writes: the *_unlocked() calls of the sinks need no lock */
 	__fsetlocking(s.out.f, FSETLOCKING_BYCALLER);
 	err = t.json ? sink_json__new(s.out.f, &sink) : sink_text__new(s.out.f, &t.text, &sink);
-	if (err)
+	if (err || trace_export__start(x, WHO, &sink))
 		goto out;
 	if (session__kernel(&s, KF_NEEDS_TRACE))
 		goto out;
@@ -233,16 +259,20 @@ int cmd_trace(int argc, char **argv)
 		goto out;
 	/* loading parsed the kernel's BTF (megabytes): give that memory back */
 	malloc_trim(0);
-	ret = session__run(&s, &(struct session_loop){step, attach_new, tr, POLL_MS});
+	ret = session__run(
+		&s, &(struct session_loop){step, attach_new, &(struct trace_loop){tr, x}, POLL_MS});
 	session__detach(&s);
 	/*
 	 * Records still in the rings (Ctrl-C or --duration between two polls)
 	 * were fired while traced: print them rather than drop them uncounted.
 	 */
 	trace_records__drain(tr);
+	if (trace_export__finish(x, &sink))
+		ret = EXIT_FAIL;
 	print_summary(&s, tr, t.json);
 out:
 	sink__close(&sink);
+	trace_export__free(x, &sink);
 	trace_records__free(tr);
 	return session__finish(&s, ret);
 }

@@ -259,6 +259,12 @@ static int open_and_load(struct trace_records *tr, struct layout *ly)
 	skel->rodata->layout_id = ly - tr->layouts;
 	bpf_map__set_max_entries(skel->maps.locs, ly->cap ? ly->cap : 1);
 	bpf_map__set_max_entries(skel->maps.events, tr->o.ring_mb << 20);
+	/* --filter: every layout shares the session's compiled filters */
+	err = filter_set__prepare(&tr->s->filters, skel->maps.filter_progs,
+				  skel->maps.filter_counts);
+	if (err < 0)
+		return err;
+	skel->rodata->filter_on = err;
 	if (ly != tr->layouts) {
 		err = bpf_map__reuse_fd(skel->maps.events,
 					bpf_map__fd(tr->layouts[0].skel->maps.events));

@@ -14,3 +14,13 @@ usdtkit_add_test(tracer filter_bpf
           ${CMAKE_CURRENT_LIST_DIR}/tracer_test_util.c
   LIBS PkgConfig::LIBBPF DEPENDS filter_run_skel TIMEOUT 600)
 target_include_directories(test_tracer_filter_bpf PRIVATE ${CMAKE_SOURCE_DIR}/tracer ${USDTKIT_BPF_OUT})
+
+# --filter through the real usdtkit: trace and stat on the stat fixture,
+# CPython 3.11's function__entry, and the error lines.
+foreach(group trace stat python errors)
+  usdtkit_add_test(tracer filter_${group}
+    SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_filter_cli.c ${CMAKE_CURRENT_LIST_DIR}/tracer_test_util.c
+    ARGS ${group}
+    DEPENDS usdtkit_cli stat_fixture
+    TIMEOUT 300)
+endforeach()

@@ -7,10 +7,10 @@
  * the test process), so the kernel's verdict can be compared with the
  * reference evaluator's on thousands of compiled programs.
  *
- * filter_count: the shape `usdtkit stat` takes with a filter, and what
- * bench/filter measures: a sleepable uprobe program that fetches the
- * values the location's probe filter needs (fetch.bpf.h), evaluates the
- * filter and counts hits, passes and faults per location. Loading it is
+ * filter_count: a sleepable uprobe program that fetches the values the
+ * location's probe filter needs (fetch.bpf.h), evaluates the filter and
+ * counts hits, passes and faults per location, so the test can tell a
+ * pass from a fault (usdtkit stat's stat_args runs filter__hit() alike). Loading it is
  * part of the test, so the verifier of each kernel the suite runs on sees
  * the interpreter in a real uprobe program.
  */
@@ -52,45 +52,16 @@ static __always_inline void fcount(__u32 loc, __u32 which)
 SEC("uprobe.s")
 int filter_count(struct pt_regs *ctx)
 {
-	__u32 idx = bpf_get_attach_cookie(ctx), probe, i, n;
+	__u32 idx = bpf_get_attach_cookie(ctx);
 	const struct usdt_loc_spec *loc;
-	const struct filter_prog *fp;
-	struct filter_input in;
-	struct task_struct *task;
-	__u64 ip, v;
 	int verdict;
 
 	fcount(idx, FCOUNT_HITS);
 	loc = bpf_map_lookup_elem(&locs, &idx);
 	if (!loc)
 		return 0;
-	probe = loc->probe_id;
-	fp = bpf_map_lookup_elem(&filter_progs, &probe);
-	if (!fp) {
-		fcount(idx, FCOUNT_FAULTS);
-		return 0;
-	}
-	__builtin_memset(&in, 0, sizeof(in));
-	/* fetch only what the filter reads */
-	ip = usdt_fetch__probe_ip(ctx);
-	n = loc->nargs;
-	for (i = 0; i < FETCH_MAX_ARGS; i++) {
-		if (i >= n)
-			break;
-		if (!(fp->need & (1u << i)))
-			continue;
-		if (usdt_fetch__arg(ctx, &loc->args[i], ip, &v))
-			in.fault |= 1u << i;
-		in.vals[i] = filter__opaque_val(v);
-	}
-	task = bpf_get_current_task_btf();
-	in.vals[FILTER_VAL_PID] = task->tgid;
-	in.vals[FILTER_VAL_TID] = task->pid;
-	if (fp->need & (1u << FILTER_VAL_COMM)) {
-		((__u64 *)in.comm)[0] = ((const __u64 *)task->comm)[0];
-		((__u64 *)in.comm)[1] = ((const __u64 *)task->comm)[1];
-	}
-	verdict = filter_run(fp, &in);
+	/* what trace.bpf.c and stat.bpf.c run before recording a hit */
+	verdict = filter__hit(ctx, loc);
 	if (verdict == FILTER_PASS)
 		fcount(idx, FCOUNT_PASSED);
 	else if (verdict == FILTER_FAULT)

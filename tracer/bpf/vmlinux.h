@@ -177,6 +177,11 @@ enum {
 	BPF_F_LOCK = 4,
 };
 
+/* map_flags of BPF_MAP_CREATE */
+enum {
+	BPF_F_MMAPABLE = (1U << 10),
+};
+
 /* flags of bpf_get_stackid() / bpf_get_stack() */
 enum {
 	BPF_F_SKIP_FIELD_MASK = 0xffULL,
