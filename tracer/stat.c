@@ -409,6 +409,8 @@ int cmd_stat(int argc, char **argv)
 	ret = check_opts(&c.o, argc, argv, &probes, &nprobes, lat_probes);
 	if (!ret)
 		ret = stat_export__check(&c);
+	if (!ret)
+		ret = stat_ustack__check(&c, &s.filters);
 	if (ret)
 		goto out;
 	ret = session__setup(&s, probes, nprobes);

@@ -117,6 +117,9 @@ void stat_maps__free(struct stat_ctx *c);
 /* stat_ustack.c: --by ustack */
 /* --by ARG: 1 and sets @o when ARG is ustack[=DEPTH], 0 when not, -1 bad (printed). */
 int stat_ustack__parse_by(struct stat_opts *o, const char *arg);
+/* --by ustack with options it cannot serve (--filter, an exporter): EXIT_USAGE (printed), else 0. */
+struct filter_set;
+int stat_ustack__check(const struct stat_ctx *c, const struct filter_set *filters);
 /* After the load: sizes nothing, starts the symbolizer (and reads -p's maps). */
 int stat_ustack__init(struct stat_ctx *c);
 /* Snapshots processes seen in the stack counts since the last call (cheap; rate-limited). */

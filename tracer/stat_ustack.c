@@ -21,6 +21,8 @@
 #include <bpf/libbpf.h>
 
 #include "cli.h"
+#include "commands.h"
+#include "filter_set.h"
 #include "stat_ctx.h"
 #include "stat.skel.h"
 #include "ustack_fmt.h"
@@ -59,6 +61,24 @@ int stat_ustack__parse_by(struct stat_opts *o, const char *arg)
 	o->ustack_depth = v;
 	o->arg = NULL;
 	return 1;
+}
+
+int stat_ustack__check(const struct stat_ctx *c, const struct filter_set *filters)
+{
+	if (c->o.by != STAT_BY_USTACK)
+		return 0;
+	/* the stack program is not sleepable and reads no argument (stat.bpf.c) */
+	if (filter_set__active(filters)) {
+		fprintf(stderr, "usdtkit stat: --filter does not apply to --by ustack; "
+				"filter with trace --ustack instead\n");
+		return EXIT_USAGE;
+	}
+	if (c->x) {
+		fprintf(stderr, "usdtkit stat: --by ustack exports no stacks; "
+				"use --folded for a flame graph\n");
+		return EXIT_USAGE;
+	}
+	return 0;
 }
 
 /* Snapshots @pid the first time it is seen. */

@@ -35,4 +35,8 @@ if(TARGET usdtkit)
     LIBS usdtkit_ustack usdtkit_sdt PkgConfig::LIBBPF
     DEPENDS ustack_probe_skel ustack_fixture_chain TIMEOUT 300)
   target_include_directories(test_tracer_ustack PRIVATE ${USDTKIT_BPF_OUT})
+  if(TARGET usdtkit_cli)
+    usdtkit_script_test(tracer/ustack_cli COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/ustack_cli.sh
+      LABELS tracer TIMEOUT 300)
+  endif()
 endif()

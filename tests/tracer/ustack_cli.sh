@@ -18,19 +18,21 @@ FIX=
 trap 'exec 3>&- 2>/dev/null; [ -n "$FIX" ] && kill $FIX 2>/dev/null; rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*"; for f in "$T"/*.out "$T"/*.err; do [ -s "$f" ] && { echo "--- $f"; cat "$f"; }; done; exit 1; }
 
-# wait_for FILE TEXT: up to 10 s
+# wait_for FILE TEXT: up to 60 s (a loaded CI machine)
 wait_for() {
 	i=0
 	while ! grep -q "$2" "$1" 2>/dev/null; do
 		i=$((i + 1))
-		[ $i -gt 200 ] && fail "timed out waiting for '$2' in $1"
+		[ $i -gt 1200 ] && fail "timed out waiting for '$2' in $1"
 		sleep 0.05
 	done
 }
 
-# start MODE COUNT: the fixture, stdin on fd 3, PID in $FPID
+# start MODE COUNT: the fixture, stdin on fd 3, PID in $FPID. The last
+# run's fix.out goes first: its "ready OLDPID" would be read before the
+# background shell truncates the file, and name a process that is gone.
 start() {
-	rm -f "$T/in" && mkfifo "$T/in" || exit 1
+	rm -f "$T/in" "$T/fix.out" && mkfifo "$T/in" || exit 1
 	"$EXE" "$1" "$2" <"$T/in" >"$T/fix.out" 2>&1 &
 	FIX=$!
 	exec 3>"$T/in"
@@ -122,4 +124,9 @@ for spec in "lib ustk:lib 7 main;ustk_lib_a;ustk_lib_b;ustk_lib_c" "rt ustk_rt:h
 	[ "$(wc -l <"$T/stat.out")" = 1 ] || fail "$1: not one folded stack"
 	grep -q "^\(.*;\)\?$4 $3\$" "$T/stat.out" || fail "$1: folded line is not '...$4 $3'"
 done
+# what --by ustack cannot serve is refused, not ignored
+"$U" stat -c "$EXE exe 1" ustk:exe --by ustack --filter 'arg0 > 0' >"$T/u.out" 2>"$T/u.err" </dev/null
+[ $? = 2 ] && grep -q "filter does not apply to --by ustack" "$T/u.err" || fail "--by ustack --filter accepted"
+"$U" stat -c "$EXE exe 1" ustk:exe --by ustack --prometheus-textfile "$T/u.prom" >"$T/u.out" 2>"$T/u.err" </dev/null
+[ $? = 2 ] && grep -q "exports no stacks" "$T/u.err" || fail "--by ustack with an exporter accepted"
 echo "ok: trace --ustack (text, JSON) and stat --by ustack --folded in exe, lib, rt"
