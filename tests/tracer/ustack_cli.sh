@@ -57,7 +57,8 @@ text_frames() {
 run_trace() {
 	mode=$1 probe=$2 want=$3
 	start "$mode" 3
-	"$U" trace -p "$FPID" "$probe" --ustack -n 3 3>&- >"$T/trace.out" 2>"$T/trace.err" &
+	rm -f "$T/trace.out" "$T/trace.err" # a stale "attached" would send go too soon
+	"$U" trace -p "$FPID" "$probe" --ustack -n 3 -d 60 3>&- >"$T/trace.out" 2>"$T/trace.err" &
 	TR=$!
 	wait_for "$T/trace.err" attached
 	echo go >&3
@@ -72,7 +73,8 @@ $want"
 	grep -q '^        [a-z_]*+[0-9][0-9]* (/' "$T/trace.out" || fail "$mode: no symbol+offset (object)"
 
 	start "$mode" 2
-	"$U" trace -p "$FPID" "$probe" --ustack=16 --json -n 2 3>&- >"$T/json.out" 2>"$T/json.err" &
+	rm -f "$T/json.out" "$T/json.err"
+	"$U" trace -p "$FPID" "$probe" --ustack=16 --json -n 2 -d 60 3>&- >"$T/json.out" 2>"$T/json.err" &
 	TR=$!
 	wait_for "$T/json.err" attached
 	echo go >&3
@@ -114,6 +116,7 @@ for spec in "lib ustk:lib 7 main;ustk_lib_a;ustk_lib_b;ustk_lib_c" "rt ustk_rt:h
 	"exe ustk:exe 9 main;a;b;c"; do
 	set -- $spec
 	start "$1" "$3"
+	rm -f "$T/stat.out" "$T/stat.err"
 	"$U" stat -p "$FPID" "$2" --by ustack --folded 3>&- >"$T/stat.out" 2>"$T/stat.err" &
 	ST=$!
 	wait_for "$T/stat.err" attached
