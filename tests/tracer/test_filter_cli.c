@@ -368,12 +368,8 @@ int main(int argc, char **argv)
 	const char *group = argc > 1 ? argv[1] : "";
 	int skip;
 
-	if (!tt_usdtkit())
+	if (!tt_stat_ready())
 		return 1;
-	if (access(tt_stat_fixture_built(), X_OK)) {
-		fprintf(stderr, "fixture not built: %s\n", tt_stat_fixture_built());
-		return 1;
-	}
 	skip = tt_bpf_permitted();
 	if (skip)
 		return skip;

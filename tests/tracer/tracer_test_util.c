@@ -256,6 +256,17 @@ const char *tt_stat_fixture_built(void)
 	return build_path("tests/tracer/stat_fixtures/stat_fixture");
 }
 
+bool tt_stat_ready(void)
+{
+	if (!tt_usdtkit())
+		return false;
+	if (access(tt_stat_fixture_built(), X_OK)) {
+		fprintf(stderr, "fixture not built: %s\n", tt_stat_fixture_built());
+		return false;
+	}
+	return true;
+}
+
 static pid_t copier;
 
 static void remove_copy(void)

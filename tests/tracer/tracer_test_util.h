@@ -30,6 +30,8 @@ const char *tt_usdtkit(void);
 const char *tt_fixture(const char *name);
 /* The stat fixture as built, and this test process's private copy of it (made on first use). */
 const char *tt_stat_fixture_built(void);
+/* The usdtkit binary and the stat fixture are built; false (message printed) if not. */
+bool tt_stat_ready(void);
 const char *tt_stat_fixture(void);
 /* 0 when this process may create BPF maps; else prints why and returns TT_SKIP. */
 int tt_bpf_permitted(void);
