@@ -114,7 +114,11 @@ static void see_pid(struct stat_ustack *u, pid_t pid)
 int stat_ustack__init(struct stat_ctx *c)
 {
 	struct stat_ustack *u = calloc(1, sizeof(*u));
-	pid_t pid = session__target_pid(c->s);
+	/*
+	 * -p's process only: a -c command has not exec'd yet (this runs before
+	 * session__begin), and its maps now would be usdtkit's own image.
+	 */
+	pid_t pid = c->s->o.pid;
 	int err = -ENOMEM;
 
 	if (!u)
@@ -245,27 +249,45 @@ out:
 	return err;
 }
 
+/* Walks the stacks to print: --top per probe; those without frames are counted. */
+struct us_walk {
+	size_t i;
+	uint32_t probe, shown;
+	uint64_t *failed;
+};
+
+/* The next stack to print, its frames in c->us->frames (*@n of them); NULL at the end. */
+static const struct us_entry *walk_next(struct stat_ctx *c, struct us_walk *w, size_t *n)
+{
+	while (w->i < c->us->n) {
+		const struct us_entry *e = &c->us->ents[w->i++];
+
+		*n = frames_of(c, e);
+		if (e->key.probe_id != w->probe) {
+			w->probe = e->key.probe_id;
+			w->shown = 0;
+		}
+		if (!*n) {
+			*w->failed += e->count;
+			continue;
+		}
+		if (c->o.top && w->shown++ >= c->o.top)
+			continue;
+		return e;
+	}
+	return NULL;
+}
+
 static void print_text(struct stat_ctx *c, bool final, uint64_t *failed)
 {
-	uint32_t shown = 0, probe = UINT32_MAX;
+	struct us_walk wk = {.probe = UINT32_MAX, .failed = failed};
+	const struct us_entry *e;
+	size_t n;
 
 	if (c->o.interval > 0 && final)
 		fputc('\n', c->out);
-	for (size_t i = 0; i < c->us->n; i++) {
-		const struct us_entry *e = &c->us->ents[i];
-		size_t n = frames_of(c, e);
-
-		if (e->key.probe_id != probe) {
-			probe = e->key.probe_id;
-			shown = 0;
-		}
-		if (!n) {
-			*failed += e->count;
-			continue;
-		}
-		if (c->o.top && shown++ >= c->o.top)
-			continue;
-		fprintf(c->out, "%s pid %" PRIu32 ": %" PRIu64 "\n", label(c, probe), e->key.pid,
+	while ((e = walk_next(c, &wk, &n))) {
+		fprintf(c->out, "%s pid %" PRIu32 ": %" PRIu64 "\n", label(c, e->key.probe_id), e->key.pid,
 			e->count);
 		ustack__write_text(c->out, c->us->frames, n);
 		fputc('\n', c->out);
@@ -274,29 +296,18 @@ static void print_text(struct stat_ctx *c, bool final, uint64_t *failed)
 
 static void print_json(struct stat_ctx *c, bool final, uint64_t *failed)
 {
+	struct us_walk wk = {.probe = UINT32_MAX, .failed = failed};
 	struct json_writer *w = &c->jw;
-	uint32_t shown = 0, probe = UINT32_MAX;
+	const struct us_entry *e;
+	size_t n;
 
 	json__object_begin(w);
 	json__kv_string(w, "type", final ? "final" : "interval");
 	json__key(w, "ustacks");
 	json__array_begin(w);
-	for (size_t i = 0; i < c->us->n; i++) {
-		const struct us_entry *e = &c->us->ents[i];
-		size_t n = frames_of(c, e);
-
-		if (e->key.probe_id != probe) {
-			probe = e->key.probe_id;
-			shown = 0;
-		}
-		if (!n) {
-			*failed += e->count;
-			continue;
-		}
-		if (c->o.top && shown++ >= c->o.top)
-			continue;
+	while ((e = walk_next(c, &wk, &n))) {
 		json__object_begin(w);
-		json__kv_string(w, "probe", label(c, probe));
+		json__kv_string(w, "probe", label(c, e->key.probe_id));
 		json__kv_uint(w, "pid", e->key.pid);
 		json__kv_uint(w, "count", e->count);
 		json__key(w, "ustack");
