@@ -287,8 +287,8 @@ static void print_text(struct stat_ctx *c, bool final, uint64_t *failed)
 	if (c->o.interval > 0 && final)
 		fputc('\n', c->out);
 	while ((e = walk_next(c, &wk, &n))) {
-		fprintf(c->out, "%s pid %" PRIu32 ": %" PRIu64 "\n", label(c, e->key.probe_id), e->key.pid,
-			e->count);
+		fprintf(c->out, "%s pid %" PRIu32 ": %" PRIu64 "\n", label(c, e->key.probe_id),
+			e->key.pid, e->count);
 		ustack__write_text(c->out, c->us->frames, n);
 		fputc('\n', c->out);
 	}
