@@ -111,6 +111,8 @@ int stat_maps__configure(struct stat_ctx *c);
 /* Reads every map into c->cur. */
 int stat_maps__read(struct stat_ctx *c);
 /* The count of key @k in an earlier snapshot (0 if absent). */
+/* Counter @which (enum stat_counter) summed over the CPUs; 0 if unreadable. */
+uint64_t stat_maps__counter(struct stat_ctx *c, uint32_t which);
 uint64_t stat_maps__prev_count(const struct snapshot *prev, const struct stat_key *k);
 void stat_maps__free(struct stat_ctx *c);
 

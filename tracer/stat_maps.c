@@ -230,6 +230,11 @@ static uint64_t pcpu_sum(struct stat_ctx *s, int fd, const void *key)
 	return sum;
 }
 
+uint64_t stat_maps__counter(struct stat_ctx *s, uint32_t which)
+{
+	return pcpu_sum(s, bpf_map__fd(s->skel->maps.counters), &which);
+}
+
 static uint64_t pcpu_max(struct stat_ctx *s, int fd, const void *key)
 {
 	uint64_t max = 0;
@@ -296,7 +301,7 @@ int stat_maps__read(struct stat_ctx *s)
 	for (size_t i = 0; i < nlocs && i < s->loc_cap; i++)
 		c->counts[i] = rows_sum(s, s->counts_rows, s->loc_cap, i);
 	for (__u32 i = 0; i < STAT_CNT__MAX; i++)
-		c->counters[i] = pcpu_sum(s, bpf_map__fd(sk->maps.counters), &i);
+		c->counters[i] = stat_maps__counter(s, i);
 	switch (s->o.mode) {
 	case STAT_MODE_BY:
 		return read_keys(s, c);

@@ -323,7 +323,6 @@ static void print_json(struct stat_ctx *c, bool final, uint64_t *failed)
 int stat_ustack__print(struct stat_ctx *c, bool final)
 {
 	uint64_t failed = 0, full;
-	__u32 which = STAT_CNT_KEYS_FULL;
 	int err;
 
 	err = read_counts(c);
@@ -346,11 +345,7 @@ int stat_ustack__print(struct stat_ctx *c, bool final)
 			"%s: %" PRIu64 " hits without a user stack (no user context, or a stack "
 			"map bucket taken: try a larger --max-keys)\n",
 			c->s->who, failed);
-	full = 0;
-	if (c->ncpu > 0 &&
-	    !bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.counters), &which, c->pcpu))
-		for (int i = 0; i < c->ncpu; i++)
-			full += c->pcpu[i];
+	full = stat_maps__counter(c, STAT_CNT_KEYS_FULL);
 	if (full)
 		fprintf(stderr, "%s: %" PRIu64 " hits not counted: stack table full (--max-keys)\n",
 			c->s->who, full);
