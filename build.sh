@@ -15,7 +15,7 @@ JOBS="${JOBS:-$(nproc)}"
 PACKAGES=(
 	build-essential cmake pkg-config clang llvm libclang-rt-14-dev clang-format git
 	libelf-dev zlib1g-dev libbpf-dev bpftool libffi-dev libcmocka-dev systemtap-sdt-dev
-	binutils gdb valgrind bpftrace bpfcc-tools linux-perf libdw-dev
+	binutils gdb valgrind bpftrace bpfcc-tools linux-perf libdw-dev libzstd-dev libbz2-dev liblzma-dev
 	python3 python3-pytest python3-pip python3-venv python3-dev
 	qemu-system-x86 busybox-static
 	prometheus protobuf-compiler python3-protobuf

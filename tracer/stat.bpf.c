@@ -129,6 +129,24 @@ struct {
 	__type(key, struct ustack_key);
 	__type(value, __u64);
 } ustack_counts SEC(".maps");
+
+/*
+ * --by ustack: the processes whose stacks are counted. The first stack of a
+ * process puts its pid on ustack_new, so user space reads its mappings
+ * while it still runs (a short-lived command may be gone before the next
+ * poll of ustack_counts); LRU: a pid evicted is announced again, harmlessly.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u8);
+} ustack_pids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} ustack_new SEC(".maps");
 /* Adds one to slot @slot of this CPU's row (of @row slots) in @map; false if out of range. */
 static __always_inline bool row_inc(void *map, __u32 row, __u32 slot)
 {
@@ -260,6 +278,27 @@ static __always_inline void latency(const struct stat_probe_cfg *cfg, __u64 id, 
 		__sync_fetch_and_add(s, 1);
 }
 
+/*
+ * The -c command (0: none), set by user space: stopped at its first stack
+ * until user space has read its mappings and sent SIGCONT, so a command
+ * that exits right after firing still symbolizes. Only our own child is
+ * ever stopped.
+ */
+__u32 ustack_hold_tgid = 0;
+
+/* Puts @pid on ustack_new the first time it has a stack counted. */
+static __always_inline void ustack_announce(__u32 pid)
+{
+	__u8 one = 1;
+
+	if (bpf_map_update_elem(&ustack_pids, &pid, &one, BPF_NOEXIST))
+		return;
+	/* the stop is pending before user space can see the pid and continue it */
+	if (pid == ustack_hold_tgid)
+		bpf_send_signal(USTACK_SIGSTOP);
+	bpf_ringbuf_output(&ustack_new, &pid, sizeof(pid), 0);
+}
+
 SEC("uprobe")
 int stat_ustack(struct pt_regs *ctx)
 {
@@ -278,8 +317,10 @@ int stat_ustack(struct pt_regs *ctx)
 		__sync_fetch_and_add(c, 1);
 		return 0;
 	}
-	if (!bpf_map_update_elem(&ustack_counts, &key, &one, BPF_NOEXIST))
+	if (!bpf_map_update_elem(&ustack_counts, &key, &one, BPF_NOEXIST)) {
+		ustack_announce(key.pid); /* a new stack: maybe a new process */
 		return 0;
+	}
 	c = bpf_map_lookup_elem(&ustack_counts, &key); /* inserted meanwhile by another hit */
 	if (c)
 		__sync_fetch_and_add(c, 1);

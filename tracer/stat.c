@@ -331,13 +331,12 @@ static int step(void *ctx, int timeout_ms)
 	uint64_t now;
 	int err;
 
-	err = stat_export__wait(l->c, timeout_ms);
+	if (l->c->us)
+		err = stat_ustack__wait(l->c, timeout_ms); /* exporters are refused with it */
+	else if ((err = stat_export__wait(l->c, timeout_ms)) == 0)
+		nanosleep(&ts, NULL);
 	if (err < 0)
 		return err;
-	if (!err)
-		nanosleep(&ts, NULL);
-	if (l->c->us)
-		stat_ustack__poll(l->c);
 	now = cli__now_ns(CLOCK_MONOTONIC);
 	if (!l->next_print || now < l->next_print)
 		return 0;

@@ -110,13 +110,15 @@ int stat_maps__locs_fd(const struct stat_ctx *c);
 int stat_maps__configure(struct stat_ctx *c);
 /* Reads every map into c->cur. */
 int stat_maps__read(struct stat_ctx *c);
-/* The count of key @k in an earlier snapshot (0 if absent). */
 /* Counter @which (enum stat_counter) summed over the CPUs; 0 if unreadable. */
 uint64_t stat_maps__counter(struct stat_ctx *c, uint32_t which);
+/* The count of key @k in an earlier snapshot (0 if absent). */
 uint64_t stat_maps__prev_count(const struct snapshot *prev, const struct stat_key *k);
 void stat_maps__free(struct stat_ctx *c);
 
 /* stat_ustack.c: --by ustack */
+#define USTACK_PIDS 4096 /* processes remembered as announced (stat.bpf.c: ustack_pids) */
+#define USTACK_NEW_RING (64 * 1024) /* their announcements: 4 096 pending at 16 bytes each */
 /* --by ARG: 1 and sets @o when ARG is ustack[=DEPTH], 0 when not, -1 bad (printed). */
 int stat_ustack__parse_by(struct stat_opts *o, const char *arg);
 /* --by ustack with options it cannot serve (--filter, an exporter): EXIT_USAGE (printed), else 0. */
@@ -124,8 +126,13 @@ struct filter_set;
 int stat_ustack__check(const struct stat_ctx *c, const struct filter_set *filters);
 /* After the load: sizes nothing, starts the symbolizer (and reads -p's maps). */
 int stat_ustack__init(struct stat_ctx *c);
-/* Snapshots processes seen in the stack counts since the last call (cheap; rate-limited). */
-void stat_ustack__poll(struct stat_ctx *c);
+/*
+ * Waits up to @timeout_ms for processes with their first stack counted and
+ * snapshots each at once (their mappings, while they run); also snapshots
+ * any seen in the stack counts since the last call (rate-limited). 0 or a
+ * negative errno (printed).
+ */
+int stat_ustack__wait(struct stat_ctx *c, int timeout_ms);
 /* Reads the stack counts and prints them: text, JSON or --folded. 0 or -errno (printed). */
 int stat_ustack__print(struct stat_ctx *c, bool final);
 void stat_ustack__free(struct stat_ctx *c);

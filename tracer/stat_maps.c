@@ -423,6 +423,8 @@ static int open_and_load(struct stat_ctx *s)
 		bpf_map__set_max_entries(s->skel->maps.ustack_counts, s->o.max_keys);
 		bpf_map__set_max_entries(s->skel->maps.ustacks, s->o.max_keys * 2);
 		bpf_map__set_value_size(s->skel->maps.ustacks, 8 * s->o.ustack_depth);
+		bpf_map__set_max_entries(s->skel->maps.ustack_pids, USTACK_PIDS);
+		bpf_map__set_max_entries(s->skel->maps.ustack_new, USTACK_NEW_RING);
 	}
 	/* plain counting needs no argument: the minimal program keeps hits cheap */
 	prog = s->skel->progs.stat_count;

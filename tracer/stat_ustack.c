@@ -6,13 +6,16 @@
  * JSON or folded stacks (ustack_fmt.h).
  *
  * Every print shows the totals since the start: a stack is one map entry,
- * and differencing thousands of stacks per interval buys little. Processes
- * are snapshot by the symbolizer as soon as their first stack shows up in
- * the map (polled a few times a second, keys only), so a process that
- * exits before the final print still symbolizes.
+ * and differencing thousands of stacks per interval buys little. A process
+ * is snapshot by the symbolizer when its first stack is counted: the BPF
+ * side announces its pid on a ring (ustack_new) that the loop waits on, so
+ * even a command that lives a few milliseconds is read while it runs and
+ * symbolizes after it exited. The stack counts' keys are also polled a few
+ * times a second, for announcements lost to a full ring.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +26,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "filter_set.h"
+#include "ring.h"
 #include "stat_ctx.h"
 #include "stat.skel.h"
 #include "ustack_fmt.h"
@@ -36,6 +40,8 @@ struct us_entry {
 
 struct stat_ustack {
 	struct symbolizer *sym;
+	struct ring_reader *announced; /* ustack_new */
+	pid_t hold; /* the -c command, stopped at its first stack until snapshot */
 	struct us_entry *ents;
 	size_t n, cap;
 	pid_t *pids; /* processes snapshot so far, sorted */
@@ -111,6 +117,23 @@ static void see_pid(struct stat_ustack *u, pid_t pid)
 	symbolizer__add_pid(u->sym, pid); /* a process gone already: addresses only */
 }
 
+/* A process's first stack: its mappings now, then the -c command goes on. */
+static int on_announce(void *ctx, const void *data, size_t size)
+{
+	struct stat_ustack *u = ctx;
+	pid_t pid;
+
+	if (size < sizeof(uint32_t))
+		return 0;
+	pid = *(const uint32_t *)data;
+	see_pid(u, pid);
+	if (pid == u->hold) {
+		kill(pid, SIGCONT);
+		u->hold = 0;
+	}
+	return 0;
+}
+
 int stat_ustack__init(struct stat_ctx *c)
 {
 	struct stat_ustack *u = calloc(1, sizeof(*u));
@@ -123,36 +146,52 @@ int stat_ustack__init(struct stat_ctx *c)
 
 	if (!u)
 		return -ENOMEM;
+	c->us = u;
 	u->value = calloc(c->o.ustack_depth, sizeof(*u->value));
 	u->sym = symbolizer__new(NULL);
-	if (!u->value || !u->sym) {
-		symbolizer__free(u->sym);
-		free(u->value);
-		free(u);
-		return err;
-	}
-	c->us = u;
+	u->announced = ring_reader__new();
+	if (!u->value || !u->sym || !u->announced)
+		goto fail;
+	err = ring_reader__add(u->announced, bpf_map__fd(c->skel->maps.ustack_new), on_announce, u);
+	if (err)
+		goto fail;
 	if (pid > 0)
 		see_pid(u, pid);
+	if (c->s->cmd.pid > 0) {
+		u->hold = c->s->cmd.pid;
+		c->skel->bss->ustack_hold_tgid = u->hold;
+	}
 	return 0;
+fail:
+	stat_ustack__free(c);
+	return err;
 }
 
-void stat_ustack__poll(struct stat_ctx *c)
+int stat_ustack__wait(struct stat_ctx *c, int timeout_ms)
 {
 	struct stat_ustack *u = c->us;
 	int fd = bpf_map__fd(c->skel->maps.ustack_counts);
-	uint64_t now = cli__now_ns(CLOCK_MONOTONIC);
 	struct ustack_key k, next;
 	bool first = true;
+	uint64_t now;
+	long n;
 
+	n = ring_reader__poll(u->announced, timeout_ms);
+	if (n < 0 && n != -EINTR) {
+		fprintf(stderr, "%s: reading the new processes' ring: %s\n", c->s->who,
+			strerror((int)-n));
+		return (int)n;
+	}
+	now = cli__now_ns(CLOCK_MONOTONIC);
 	if (now < u->next_poll_ns)
-		return;
+		return 0;
 	u->next_poll_ns = now + POLL_NS;
 	while (!bpf_map_get_next_key(fd, first ? NULL : &k, &next)) {
 		first = false;
 		k = next;
 		see_pid(u, k.pid);
 	}
+	return 0;
 }
 
 /* By probe, then most hits first. */
@@ -325,6 +364,7 @@ int stat_ustack__print(struct stat_ctx *c, bool final)
 	uint64_t failed = 0, full;
 	int err;
 
+	ring_reader__consume(c->us->announced); /* a held command goes on before the end */
 	err = read_counts(c);
 	if (err) {
 		fprintf(stderr, "%s: reading the stack counts: %s\n", c->s->who, strerror(-err));
@@ -358,6 +398,7 @@ void stat_ustack__free(struct stat_ctx *c)
 
 	if (!u)
 		return;
+	ring_reader__free(u->announced);
 	symbolizer__free(u->sym);
 	free(u->ents);
 	free(u->pids);

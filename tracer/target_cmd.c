@@ -290,6 +290,7 @@ void target_cmd__finish(struct target_cmd *tc, const char *who)
 	if (tc->pid > 0) {
 		fprintf(stderr, "%s: stopping the command (pid %d) with SIGTERM\n", who, tc->pid);
 		kill(tc->pid, SIGTERM);
+		kill(tc->pid, SIGCONT); /* a stopped command acts on SIGTERM only once continued */
 		if (!reap_within(tc->pid, TARGET_TERM_GRACE_MS, &status)) {
 			fprintf(stderr, "%s: command still running after %d ms: SIGKILL\n", who,
 				TARGET_TERM_GRACE_MS);

@@ -42,6 +42,14 @@ const volatile __u64 wakeup_bytes = 1 << 20;
 const volatile __u32 layout_id = 0; /* which layout's geometry the records have */
 /* --ustack (ustack_depth > 0): offset of the struct ustack_rec after the strings */
 const volatile __u32 stack_off = 0;
+/*
+ * --ustack with -c: the command (set by user space) is stopped at its first
+ * stack until user space has read its mappings (USTACK_F_HELD), so that a
+ * command exiting right after it fired still symbolizes. Not atomic: two
+ * threads may both hold, and each record is continued.
+ */
+__u32 ustack_hold_tgid = 0;
+__u32 ustack_held = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -136,9 +144,17 @@ int usdt_trace(struct pt_regs *ctx)
 	e->err_mask = err_mask;
 	e->trunc_mask = trunc_mask;
 	/* the stack works in this sleepable program too: only stack maps need a non-sleepable one */
-	if (ustack_depth)
-		ustack__capture(ctx, (void *)e + stack_off,
-				bpf_get_attach_cookie(ctx) & USTACK_COOKIE_AT_ENTRY);
+	if (ustack_depth) {
+		struct ustack_rec *rec = (void *)e + stack_off;
+
+		ustack__capture(ctx, rec, bpf_get_attach_cookie(ctx) & USTACK_COOKIE_AT_ENTRY);
+		if (e->pid == ustack_hold_tgid && !ustack_held) {
+			ustack_held = 1;
+			rec->flags |= USTACK_F_HELD;
+			/* pending before user space can see the record and continue it */
+			bpf_send_signal(USTACK_SIGSTOP);
+		}
+	}
 	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
 				      ? BPF_RB_FORCE_WAKEUP
 				      : BPF_RB_NO_WAKEUP);

@@ -13,6 +13,7 @@
  * twice, and one ring the consumer keeps up with is enough.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,6 +74,11 @@ static void decode_stack(struct trace_records *tr, const struct layout *ly,
 		return;
 	n = ustack__from_rec(rec, tr->o.ustack_depth, tr->ips, USTACK_MAX_DEPTH + 1);
 	if (!n || symbolizer__symbolize(tr->sym, e->pid, tr->ips, n, tr->frames) < 0)
+		n = 0;
+	/* symbolizing took the snapshot: the held command goes on */
+	if ((rec->flags & USTACK_F_HELD) && (pid_t)e->pid == tr->s->cmd.pid)
+		kill(e->pid, SIGCONT);
+	if (!n)
 		return;
 	ev->ustack = tr->ips;
 	ev->nstack = n;
@@ -254,6 +260,7 @@ static int open_and_load(struct trace_records *tr, struct layout *ly)
 		skel->rodata->ustack_depth = tr->o.ustack_depth;
 		skel->rodata->stack_off = ly->stack_off;
 		skel->rodata->event_size += USTACK_REC_SIZE(tr->o.ustack_depth);
+		skel->bss->ustack_hold_tgid = tr->s->cmd.pid > 0 ? tr->s->cmd.pid : 0;
 	}
 	skel->rodata->wakeup_bytes = (uint64_t)tr->o.ring_mb << 18; /* a quarter of the ring */
 	skel->rodata->layout_id = ly - tr->layouts;

@@ -54,7 +54,15 @@ struct ustack_rec {
 
 enum ustack_flags {
 	USTACK_F_ENTRY = 1 << 0, /* the probe is at a function's entry: entry_ret is valid */
+	/*
+	 * The process was sent SIGSTOP at this hit (the -c command's first
+	 * stack): user space reads its mappings, then sends SIGCONT.
+	 */
+	USTACK_F_HELD = 1 << 1,
 };
+
+/* SIGSTOP (19 on x86-64 and aarch64; vmlinux.h has no signal numbers) */
+#define USTACK_SIGSTOP 19
 
 /*
  * Key of the per-stack count in stat: one entry per (probe, process,

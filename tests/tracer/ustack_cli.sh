@@ -127,6 +127,24 @@ for spec in "lib ustk:lib 7 main;ustk_lib_a;ustk_lib_b;ustk_lib_c" "rt ustk_rt:h
 	[ "$(wc -l <"$T/stat.out")" = 1 ] || fail "$1: not one folded stack"
 	grep -q "^\(.*;\)\?$4 $3\$" "$T/stat.out" || fail "$1: folded line is not '...$4 $3'"
 done
+# A -c command that fires and exits at once (stdin: "go", then EOF): its
+# maps must be read while it runs, so its stacks still symbolize after it
+# is gone (not "[unknown]" addresses).
+for spec in "lib ustk:lib 6 main;ustk_lib_a;ustk_lib_b;ustk_lib_c" "exe ustk:exe 4 main;a;b;c"; do
+	set -- $spec
+	rm -f "$T/c.out" "$T/c.err"
+	echo go | "$U" stat -c "$EXE $1 $3" "$2" --by ustack --folded -d 60 >"$T/c.out" 2>"$T/c.err" ||
+		fail "-c $1: stat exited $?"
+	grep -q "^\(.*;\)\?$4 $3\$" "$T/c.out" || fail "-c $1: no folded line '...$4 $3'"
+	rm -f "$T/ct.out" "$T/ct.err"
+	echo go | "$U" trace -c "$EXE $1 $3" "$2" --ustack -d 60 >"$T/ct.out" 2>"$T/ct.err" ||
+		fail "-c $1: trace exited $?"
+	[ "$(grep -c "^[0-9:.]* .* $2" "$T/ct.out")" = "$3" ] || fail "-c $1: trace: not $3 events"
+	got=$(grep -v '^ready\|^done' "$T/ct.out" | text_frames /dev/stdin 0 | tr '\n' ' ')
+	want=$(echo "$4" | tr ';' '\n' | tac | sed 's/$/ x/' | tr '\n' ' ')
+	[ "$(echo "$got" | awk '{ for (i = 1; i <= NF; i += 2) printf "%s x ", $i }')" = "$want" ] ||
+		fail "-c $1: trace frames '$got', want the symbols of '$4'"
+done
 # what --by ustack cannot serve is refused, not ignored
 "$U" stat -c "$EXE exe 1" ustk:exe --by ustack --filter 'arg0 > 0' >"$T/u.out" 2>"$T/u.err" </dev/null
 [ $? = 2 ] && grep -q "filter does not apply to --by ustack" "$T/u.err" || fail "--by ustack --filter accepted"
