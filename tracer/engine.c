@@ -291,8 +291,7 @@ int engine__add_object(struct engine *eng, const char *path)
 	eng->added[eng->nadded++] = p;
 	return 0;
 }
-/* PATH without a slash: an executable on $PATH or a library in the usual directories. */
-static char *resolve_path(const char *name)
+char *engine__resolve_path(const char *name)
 {
 	static const char *const libdirs[] = {"/lib/x86_64-linux-gnu",
 					      "/usr/lib/x86_64-linux-gnu",
@@ -737,7 +736,7 @@ static int resolve_specs(struct engine *eng)
 
 		if (!sp->ps.path || sp->resolved)
 			continue;
-		full = resolve_path(sp->ps.path);
+		full = engine__resolve_path(sp->ps.path);
 		if (!full)
 			return -ENOMEM;
 		sp->display_path = strdup(full);
@@ -798,6 +797,17 @@ static int scan_pid(struct engine *eng)
 	}
 	object_list__free(&list);
 	return err < 0 ? err : total;
+}
+
+int engine__scan_object(struct engine *eng, const char *path, const char *display)
+{
+	int err;
+
+	eng->scanned = true;
+	err = resolve_specs(eng);
+	if (err)
+		return err;
+	return scan_path(eng, path, display, true);
 }
 
 int engine__scan(struct engine *eng, bool scan_pid_objects)

@@ -94,6 +94,11 @@ int engine__add_probe(struct engine *eng, const char *spec);
  * -EINVAL malformed (or a name given twice), -E2BIG more than 12.
  */
 int engine__add_args_decl(struct engine *eng, const char *decl);
+/*
+ * A PATH without a slash resolved: an executable on $PATH or a library in
+ * the usual directories (else a copy of @name). NULL: out of memory.
+ */
+char *engine__resolve_path(const char *name);
 /* Adds an object to search for PATH-less probes (e.g. -c: the command and its libraries). */
 int engine__add_object(struct engine *eng, const char *path);
 
@@ -105,6 +110,12 @@ int engine__add_object(struct engine *eng, const char *path);
  */
 int engine__scan(struct engine *eng, bool scan_pid);
 
+/*
+ * Scans one object now, once (e.g. a runtime provider its process just
+ * announced, as /proc/PID/fd/N), shown as @display. New locations, or a
+ * negative errno.
+ */
+int engine__scan_object(struct engine *eng, const char *path, const char *display);
 /*
  * Attaches @prog to every pending location, writing each location's spec
  * into @locs_map_fd at its index first (-1: a program that reads no spec). Returns the number attached, or a

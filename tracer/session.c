@@ -24,6 +24,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "announce.h"
 #include "cli.h"
 #include "commands.h"
 #include "kernel.h"
@@ -317,6 +318,90 @@ int session__attach(struct session *s, struct bpf_program *prog, int locs_map_fd
 	return EXIT_OK;
 }
 
+/*
+ * Watches for more copies of libusdtkit in the target (added objects, and
+ * its maps with @scan_pid) and attaches the announcement probe to them.
+ * A watch that cannot be set up is said once: providers are then found by
+ * the maps rescan only, a poll period late.
+ */
+static void watch_scan(struct session *s, bool scan_pid)
+{
+	int n;
+
+	if (!s->ann)
+		return;
+	n = announce__scan(s->ann, scan_pid);
+	if (n < 0 && n != -ESRCH && !s->ann_warned) {
+		fprintf(stderr,
+			"%s: cannot watch runtime provider loads (usdtkit:provider_load): %s; "
+			"providers loaded later may miss their first fires\n",
+			s->who, strerror(-n));
+		s->ann_warned = true;
+	} else if (n > 0 && s->o.verbose) {
+		fprintf(stderr, "%s: watching runtime provider loads at %d more location%s\n",
+			s->who, n, n == 1 ? "" : "s");
+	}
+}
+
+/* Before the target runs on: its announcements from the first load on. */
+static void watch_start(struct session *s)
+{
+	int err;
+
+	if (!session__has_target(s))
+		return;
+	err = announce__new(session__target_pid(s), s->mode == ENGINE_ATTACH_MULTI, s->who,
+			    s->o.verbose, &s->ann);
+	if (err) {
+		fprintf(stderr, "%s: cannot watch runtime provider loads: %s\n", s->who,
+			strerror(-err));
+		return;
+	}
+	if (s->o.cmd)
+		target_cmd__add_objects(&s->cmd, announce__engine(s->ann));
+	if (announce__add_usual_copies(s->ann, s->o.cmd != NULL))
+		return; /* out of memory: said by the scan that follows, if it also fails */
+	watch_scan(s, s->o.pid > 0);
+}
+
+struct watch_ctx {
+	struct session *s;
+	const struct session_loop *loop;
+};
+
+/*
+ * A provider is being loaded and its process waits: scan the new object
+ * through the process's fd, attach what matches, then ack (also when
+ * nothing matched: the wait ends at once).
+ */
+static int on_announce(void *ctx, const struct announce_msg *m)
+{
+	struct watch_ctx *w = ctx;
+	struct session *s = w->s;
+	char path[64], obj[256];
+	ssize_t len;
+	int n = 0, err;
+
+	snprintf(path, sizeof(path), "/proc/%u/fd/%d", m->tgid, m->fd);
+	len = readlink(path, obj, sizeof(obj) - 1);
+	if (len > 0) {
+		obj[len] = 0;
+		n = engine__scan_object(s->eng, path, obj);
+		if (n > 0 && w->loop->attach_new && w->loop->attach_new(w->loop->ctx) < 0)
+			n = -EIO; /* said by attach_new */
+		if (s->o.verbose)
+			fprintf(stderr, "%s: process %u announced %s: %d new location%s\n", s->who,
+				m->tgid, obj, n, n == 1 ? "" : "s");
+	}
+	err = announce__ack(m);
+	if (err && err != -ESRCH && !s->ann_warned) {
+		fprintf(stderr, "%s: cannot answer process %u's provider load: %s\n", s->who,
+			m->tgid, strerror(-err));
+		s->ann_warned = true;
+	}
+	return 0;
+}
+
 static volatile sig_atomic_t stop_signal;
 
 static void on_signal(int sig)
@@ -335,6 +420,7 @@ int session__begin(struct session *s)
 	signal(SIGPIPE, SIG_IGN);
 	if (s->o.pid > 0)
 		s->pidfd = target_proc__pidfd(s->o.pid);
+	watch_start(s);
 	if (target_cmd__release(&s->cmd, s->who))
 		return EXIT_FAIL;
 	s->start_ns = cli__now_ns(CLOCK_MONOTONIC);
@@ -359,6 +445,11 @@ static void follow_exec(struct session *s, const struct session_loop *loop)
 	if (exe) {
 		engine__add_object(s->eng, exe);
 		target__add_ldd_objects(s->eng, exe);
+		if (s->ann) {
+			engine__add_object(announce__engine(s->ann), exe);
+			target__add_ldd_objects(announce__engine(s->ann), exe);
+			watch_scan(s, true);
+		}
 		if (s->o.verbose)
 			fprintf(stderr, "%s: command exec'd %s\n", s->who, exe);
 		free(exe);
@@ -405,16 +496,22 @@ int session__run(struct session *s, const struct session_loop *loop)
 			break;
 		if (deadline && cli__now_ns(CLOCK_MONOTONIC) >= deadline)
 			break;
+		if (s->ann)
+			announce__consume(s->ann, on_announce, &(struct watch_ctx){s, loop});
 		pid = session__target_pid(s);
-		if (pid > 0 && target_proc__maps_changed(pid, &s->maps_hash) &&
-		    engine__scan(s->eng, true) > 0 && loop->attach_new)
-			loop->attach_new(loop->ctx);
+		if (pid > 0 && target_proc__maps_changed(pid, &s->maps_hash)) {
+			watch_scan(s, true);
+			if (engine__scan(s->eng, true) > 0 && loop->attach_new)
+				loop->attach_new(loop->ctx);
+		}
 	}
 	return output__failed(&s->out) ? EXIT_FAIL : EXIT_OK;
 }
 
 void session__detach(struct session *s)
 {
+	announce__free(s->ann); /* first: no load waits on a tracer that has stopped */
+	s->ann = NULL;
 	if (s->eng)
 		engine__detach(s->eng);
 }
@@ -449,6 +546,8 @@ int session__finish(struct session *s, int status)
 	if (s->pidfd >= 0)
 		close(s->pidfd);
 	s->pidfd = -1;
+	announce__free(s->ann);
+	s->ann = NULL;
 	engine__free(s->eng);
 	s->eng = NULL;
 	free(s->o.decls);

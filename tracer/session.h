@@ -83,6 +83,8 @@ struct session {
 	uint64_t start_ns; /* CLOCK_MONOTONIC when tracing began */
 	int64_t mono_to_real; /* add to a CLOCK_MONOTONIC time for CLOCK_REALTIME */
 	uint64_t maps_hash;
+	struct announce *ann; /* -p/-c: runtime providers' load announcements (announce.h) */
+	bool ann_warned;
 	bool began;
 };
 

@@ -3,7 +3,9 @@
  * `usdtkit trace` and runtime providers (libusdtkit): argument names and
  * types come from the provider's metadata note, so strings, doubles and
  * signed integers decode without --args; a provider loaded after usdtkit
- * attached to a -p target is found by the maps rescan and traced.
+ * attached to a -p target is found by the maps rescan and traced; and a
+ * provider that fires the moment its load returns loses no fire, under -p
+ * and -c, trace and stat: the load announcement (tracer/announce.h).
  */
 #include <limits.h>
 #include <setjmp.h>
@@ -88,11 +90,87 @@ static void runtime_late_pid(void **state)
 	tt_cleanup(&f);
 }
 
+#define NOW_FIRES 1000
+
+/* trace -p PID -w: started before the load, every fire after it returns. */
+static void announce_pid(void **state)
+{
+	char go[64], pid[32], nfires[16];
+	char *fix[] = {(char *)tt_fixture("trace_runtime"), go, nfires, "0", "now", NULL};
+	char *argv[] = {(char *)tt_usdtkit(), "trace", "-v", "-p", pid, "-w", "rtp:req", NULL};
+	struct tt_proc f, p;
+	char *out;
+	FILE *g;
+	int good;
+
+	snprintf(go, sizeof(go), "/tmp/usdtkit-announce-%d.go", (int)getpid());
+	snprintf(nfires, sizeof(nfires), "%d", NOW_FIRES);
+	unlink(go);
+	assert_int_equal(tt_start(&f, fix), 0);
+	snprintf(pid, sizeof(pid), "%d", f.pid);
+	assert_int_equal(tt_start(&p, argv), 0);
+	/* the fixture loads only once usdtkit watches its libusdtkit */
+	if (!tt_wait_for(p.err_path, "watching runtime provider loads", 60000))
+		tt_dump(&p, "no watch");
+	assert_true(tt_wait_for(p.err_path, "watching runtime provider loads", 0));
+	g = fopen(go, "we");
+	assert_non_null(g);
+	fclose(g);
+	assert_int_equal(tt_wait(&f, 60000), 0);
+	unlink(go);
+	assert_int_equal(tt_wait(&p, 10000), 0);
+	out = tt_read(p.out_path);
+	good = count_good(out, NOW_FIRES);
+	printf("provider firing as its load returns, under trace -p -w: %d of %d\n", good,
+	       NOW_FIRES);
+	if (good != NOW_FIRES)
+		tt_dump(&p, "announce -p");
+	assert_int_equal(good, NOW_FIRES);
+	free(out);
+	tt_cleanup(&p);
+	tt_cleanup(&f);
+}
+
+/* -c: the command loads at once; trace and stat see every fire. */
+static void announce_command(void **state)
+{
+	char cmd[4200];
+	char *trace[] = {(char *)tt_usdtkit(), "trace", "-c", cmd, "rtp:req", NULL};
+	char *stat[] = {(char *)tt_usdtkit(), "stat", "-c", cmd, "rtp:req", NULL};
+	struct tt_proc p;
+	char *out, *row;
+	int good;
+
+	snprintf(cmd, sizeof(cmd), "%s 0 %d 0 now", tt_fixture("trace_runtime"), NOW_FIRES);
+	assert_int_equal(tt_run(&p, trace, 60000), 0);
+	out = tt_read(p.out_path);
+	good = count_good(out, NOW_FIRES);
+	printf("provider loaded and fired at once by a -c command, trace: %d of %d\n", good,
+	       NOW_FIRES);
+	if (good != NOW_FIRES)
+		tt_dump(&p, "announce -c trace");
+	assert_int_equal(good, NOW_FIRES);
+	free(out);
+	tt_cleanup(&p);
+
+	assert_int_equal(tt_run(&p, stat, 60000), 0);
+	out = tt_read(p.out_path);
+	row = strstr(out, "\nrtp:req ");
+	if (!row || sscanf(row, " rtp:req %d", &good) != 1 || good != NOW_FIRES)
+		tt_dump(&p, "announce -c stat");
+	assert_non_null(row);
+	assert_int_equal(good, NOW_FIRES);
+	free(out);
+	tt_cleanup(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(runtime_command),
 		cmocka_unit_test(runtime_late_pid),
+		cmocka_unit_test(announce_pid),
+		cmocka_unit_test(announce_command),
 	};
 	int rc;
 
