@@ -55,10 +55,10 @@ fail:
 	return err;
 }
 
-int announce__add_usual_copies(struct announce *a, bool inherited_env)
+int announce__add_usual_copies(struct announce *a)
 {
 	char *sys = engine__resolve_path("libusdtkit.so.0");
-	const char *env = inherited_env ? getenv("USDTKIT_LIBRARY") : NULL;
+	const char *env = getenv("USDTKIT_LIBRARY");
 	int err = sys ? 0 : -ENOMEM;
 
 	if (sys && strchr(sys, '/'))
@@ -114,11 +114,16 @@ struct engine *announce__engine(struct announce *a)
 	return a->eng;
 }
 
-int announce__scan(struct announce *a, bool scan_pid)
+int announce__scan(struct announce *a, pid_t pid)
 {
 	int n, err;
 
-	n = engine__scan(a->eng, scan_pid);
+	n = engine__scan(a->eng, false);
+	if (n >= 0 && pid > 0) {
+		int m = engine__scan_process(a->eng, pid);
+
+		n = m < 0 ? m : n + m;
+	}
 	if (n <= 0)
 		return n;
 	if (engine__loc_count(a->eng) > ANNOUNCE_MAX_LOCS)

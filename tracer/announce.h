@@ -42,8 +42,8 @@ struct engine;
 struct announce;
 
 /*
- * A watch of @pid's announcements (@multi: uprobe_multi links, as the
- * session's). Nothing is loaded until announce__scan() finds libusdtkit.
+ * A watch of @pid's announcements (-1: every process's; @multi:
+ * uprobe_multi links, as the session's). Nothing is loaded until announce__scan() finds libusdtkit.
  * 0 or a negative errno.
  */
 int announce__new(pid_t pid, bool multi, const char *who, bool verbose, struct announce **out);
@@ -51,18 +51,19 @@ void announce__free(struct announce *a);
 /* The watch's engine: add a -c command's objects (its ldd list) to it before a scan. */
 struct engine *announce__engine(struct announce *a);
 /*
- * Also watches the copies a target may dlopen() later (the Python binding
- * does, at import): the installed libusdtkit.so.0 and, when the target
- * inherited usdtkit's environment (-c), $USDTKIT_LIBRARY. A copy not
- * mapped yet is watched from its first mapping on. 0 or -ENOMEM.
+ * Also watches the copies a target may map later (the Python binding
+ * dlopen()s one at import): the installed libusdtkit.so.0 and
+ * $USDTKIT_LIBRARY (a -c command inherits it; the bindings load it first;
+ * with --all it names a copy no process maps yet). A copy not mapped yet
+ * is watched from its first mapping on. 0 or -ENOMEM.
  */
-int announce__add_usual_copies(struct announce *a, bool inherited_env);
+int announce__add_usual_copies(struct announce *a);
 /*
  * Finds copies of libusdtkit not watched yet (in the added objects and,
- * with @scan_pid, the target's maps) and attaches to them. Returns the
+ * with @pid > 0, that process's maps) and attaches to them. Returns the
  * number of new watches, or a negative errno.
  */
-int announce__scan(struct announce *a, bool scan_pid);
+int announce__scan(struct announce *a, pid_t pid);
 /*
  * Calls @fn for each announcement pending on the ring (without waiting).
  * @fn returns 0 to go on. Returns 0 or a negative errno.

@@ -772,12 +772,16 @@ static int resolve_specs(struct engine *eng)
 	return 0;
 }
 
-static int scan_pid(struct engine *eng)
+int engine__scan_process(struct engine *eng, pid_t pid)
 {
 	struct object_list list = {0};
 	int err, total = 0;
 
-	err = discover_pid_objects(eng->opts.pid, &list);
+	eng->scanned = true;
+	err = resolve_specs(eng);
+	if (err)
+		return err;
+	err = discover_pid_objects(pid, &list);
 	if (err)
 		return err;
 	for (size_t i = 0; i < list.count; i++) {
@@ -837,7 +841,7 @@ int engine__scan(struct engine *eng, bool scan_pid_objects)
 			total += err;
 	}
 	if (scan_pid_objects && eng->opts.pid > 0) {
-		err = scan_pid(eng);
+		err = engine__scan_process(eng, eng->opts.pid);
 		if (err < 0)
 			return err;
 		total += err;

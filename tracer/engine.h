@@ -111,6 +111,11 @@ int engine__add_object(struct engine *eng, const char *path);
 int engine__scan(struct engine *eng, bool scan_pid);
 
 /*
+ * Scans the objects @pid maps now (--all: any process, whatever opts.pid
+ * filters). New locations, or a negative errno (-ESRCH: gone).
+ */
+int engine__scan_process(struct engine *eng, pid_t pid);
+/*
  * Scans one object now, once (e.g. a runtime provider its process just
  * announced, as /proc/PID/fd/N), shown as @display. New locations, or a
  * negative errno.

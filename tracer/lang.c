@@ -940,8 +940,9 @@ static int run_tool(const struct tool *t, int argc, char **argv)
 		fprintf(stderr, "%s: unexpected argument '%s'\n", t->who, argv[optind]);
 		goto out;
 	}
-	if (!session__has_target(&c.s)) {
-		fprintf(stderr, "%s: give a process: -p PID or -c 'CMD'\n", t->who);
+	if (!session__has_target(&c.s) || c.s.o.all) {
+		fprintf(stderr, "%s: give a process: -p PID or -c 'CMD'%s\n", t->who,
+			c.s.o.all ? " (--all is for trace and stat)" : "");
 		goto out;
 	}
 	if (c.lang == LANG_UNKNOWN)

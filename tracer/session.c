@@ -30,6 +30,7 @@
 #include "kernel.h"
 #include "kernel_features.h"
 #include "session.h"
+#include "target_all.h"
 #include "target_proc.h"
 
 #define FILTER_SPARE_PROBES 256
@@ -60,6 +61,9 @@ int session__parse_opt(struct session *s, int c, const char *arg)
 		return 1;
 	case 'c':
 		o->cmd = arg;
+		return 1;
+	case 'a':
+		o->all = true;
 		return 1;
 	case 'w':
 		o->wait = o->wait_given = true;
@@ -96,7 +100,7 @@ int session__parse_opt(struct session *s, int c, const char *arg)
 
 bool session__has_target(const struct session *s)
 {
-	return s->o.pid > 0 || s->o.cmd;
+	return s->o.pid > 0 || s->o.cmd || s->o.all;
 }
 
 pid_t session__target_pid(const struct session *s)
@@ -108,16 +112,17 @@ static int check_opts(struct session *s)
 {
 	struct session_opts *o = &s->o;
 
-	if (o->pid > 0 && o->cmd) {
-		fprintf(stderr, "%s: -p and -c cannot be combined\n", s->who);
+	if ((o->pid > 0) + !!o->cmd + o->all > 1) {
+		fprintf(stderr, "%s: -p, -c and --all cannot be combined\n", s->who);
 		return EXIT_USAGE;
 	}
-	if (o->wait && o->pid <= 0 && !o->cmd) {
-		fprintf(stderr, "%s: --wait needs -p or -c\n", s->who);
+	if (o->wait && o->pid <= 0 && !o->cmd && !o->all) {
+		fprintf(stderr, "%s: --wait needs -p, -c or --all\n", s->who);
 		return EXIT_USAGE;
 	}
-	if (o->cmd)
-		o->wait = true; /* nothing has run yet: runtime providers come later */
+	/* -c: nothing has run yet; --all: processes to come. Probes may come later. */
+	if (o->cmd || o->all)
+		o->wait = true;
 	return EXIT_OK;
 }
 
@@ -135,8 +140,8 @@ static int add_probes(struct session *s, char *const *probes, size_t nprobes)
 	if (engine__needs_target(s->eng) && !session__has_target(s)) {
 		for (size_t i = 0; i < engine__spec_count(s->eng); i++)
 			fprintf(stderr,
-				"%s: PROBE '%s' needs a PATH (PATH:PROVIDER:NAME) or a -p/-c "
-				"target\n",
+				"%s: PROBE '%s' needs a PATH (PATH:PROVIDER:NAME), a -p/-c "
+				"target or --all\n",
 				s->who, engine__spec(s->eng, i, NULL));
 		return EXIT_USAGE;
 	}
@@ -154,10 +159,44 @@ static int add_probes(struct session *s, char *const *probes, size_t nprobes)
 	return EXIT_OK;
 }
 
+static int scan_process(void *ctx, pid_t pid, const char *exe)
+{
+	(void)exe;
+	return engine__scan_process(ctx, pid);
+}
+
+/*
+ * --all: the exec watch first (a process exec'd during the walk is not
+ * missed), then every process's objects.
+ */
+static int scan_all(struct session *s)
+{
+	size_t skipped;
+	int err = target_all__new(&s->all);
+
+	if (err) {
+		fprintf(stderr, "%s: --all: cannot watch new processes: %s\n", s->who,
+			strerror(-err));
+		return err;
+	}
+	err = engine__scan(s->eng, false);
+	if (err < 0)
+		return err;
+	err = target_all__each(scan_process, s->eng, &skipped);
+	if (err < 0) {
+		fprintf(stderr, "%s: --all: /proc: %s\n", s->who, strerror(-err));
+		return err;
+	}
+	if (skipped)
+		fprintf(stderr, "%s: --all: %zu process%s could not be read\n", s->who, skipped,
+			skipped == 1 ? "" : "es");
+	return err;
+}
+
 /* The first scan and its messages: no such process, a PROBE matching nothing. */
 static int first_scan(struct session *s)
 {
-	int err = engine__scan(s->eng, s->o.pid > 0);
+	int err = s->o.all ? scan_all(s) : engine__scan(s->eng, s->o.pid > 0);
 
 	if (err == -ESRCH) {
 		fprintf(stderr, "%s: no process %d\n", s->who, s->o.pid);
@@ -320,17 +359,20 @@ int session__attach(struct session *s, struct bpf_program *prog, int locs_map_fd
 
 /*
  * Watches for more copies of libusdtkit in the target (added objects, and
- * its maps with @scan_pid) and attaches the announcement probe to them.
+ * the maps of @pid when > 0) and attaches the announcement probe to them.
  * A watch that cannot be set up is said once: providers are then found by
  * the maps rescan only, a poll period late.
  */
-static void watch_scan(struct session *s, bool scan_pid)
+static void watch_scan(struct session *s, pid_t pid)
 {
 	int n;
 
 	if (!s->ann)
 		return;
-	n = announce__scan(s->ann, scan_pid);
+	n = announce__scan(s->ann, pid);
+	/* --all: a process that is gone or cannot be read is skipped, as by the main scan */
+	if (s->o.all && (n == -EACCES || n == -EPERM || n == -ENOENT))
+		n = 0;
 	if (n < 0 && n != -ESRCH && !s->ann_warned) {
 		fprintf(stderr,
 			"%s: cannot watch runtime provider loads (usdtkit:provider_load): %s; "
@@ -341,6 +383,13 @@ static void watch_scan(struct session *s, bool scan_pid)
 		fprintf(stderr, "%s: watching runtime provider loads at %d more location%s\n",
 			s->who, n, n == 1 ? "" : "s");
 	}
+}
+
+static int watch_process(void *ctx, pid_t pid, const char *exe)
+{
+	(void)exe;
+	watch_scan(ctx, pid);
+	return 0;
 }
 
 /* Before the target runs on: its announcements from the first load on. */
@@ -359,9 +408,14 @@ static void watch_start(struct session *s)
 	}
 	if (s->o.cmd)
 		target_cmd__add_objects(&s->cmd, announce__engine(s->ann));
-	if (announce__add_usual_copies(s->ann, s->o.cmd != NULL))
+	if (announce__add_usual_copies(s->ann))
 		return; /* out of memory: said by the scan that follows, if it also fails */
-	watch_scan(s, s->o.pid > 0);
+	watch_scan(s, s->o.pid);
+	if (s->o.all) {
+		size_t skipped;
+
+		target_all__each(watch_process, s, &skipped);
+	}
 }
 
 struct watch_ctx {
@@ -448,7 +502,7 @@ static void follow_exec(struct session *s, const struct session_loop *loop)
 		if (s->ann) {
 			engine__add_object(announce__engine(s->ann), exe);
 			target__add_ldd_objects(announce__engine(s->ann), exe);
-			watch_scan(s, true);
+			watch_scan(s, s->cmd.pid);
 		}
 		if (s->o.verbose)
 			fprintf(stderr, "%s: command exec'd %s\n", s->who, exe);
@@ -480,6 +534,22 @@ static bool target_gone(struct session *s, const struct session_loop *loop)
 	return false;
 }
 
+/* --all: a process exec'd (@exe: its executable) or is due for a rescan. New locations. */
+static int all_rescan(void *ctx, pid_t pid, const char *exe)
+{
+	struct session *s = ctx;
+	int n = 0, m;
+
+	if (exe) {
+		n = engine__scan_object(s->eng, exe, exe);
+		if (n < 0)
+			n = 0; /* gone or not readable: the process's maps may still be */
+	}
+	watch_scan(s, pid);
+	m = engine__scan_process(s->eng, pid);
+	return m > 0 ? n + m : n;
+}
+
 int session__run(struct session *s, const struct session_loop *loop)
 {
 	uint64_t deadline = s->o.duration > 0 ? s->start_ns + (uint64_t)(s->o.duration * 1e9) : 0;
@@ -498,9 +568,11 @@ int session__run(struct session *s, const struct session_loop *loop)
 			break;
 		if (s->ann)
 			announce__consume(s->ann, on_announce, &(struct watch_ctx){s, loop});
+		if (s->all && target_all__poll(s->all, all_rescan, s) > 0 && loop->attach_new)
+			loop->attach_new(loop->ctx);
 		pid = session__target_pid(s);
 		if (pid > 0 && target_proc__maps_changed(pid, &s->maps_hash)) {
-			watch_scan(s, true);
+			watch_scan(s, pid);
 			if (engine__scan(s->eng, true) > 0 && loop->attach_new)
 				loop->attach_new(loop->ctx);
 		}
@@ -548,6 +620,8 @@ int session__finish(struct session *s, int status)
 	s->pidfd = -1;
 	announce__free(s->ann);
 	s->ann = NULL;
+	target_all__free(s->all);
+	s->all = NULL;
 	engine__free(s->eng);
 	s->eng = NULL;
 	free(s->o.decls);

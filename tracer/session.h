@@ -39,6 +39,7 @@ struct bpf_program;
 
 struct session_opts {
 	pid_t pid; /* -p PID; -1: none */
+	bool all; /* -a, --all: every process, now and later (target_all.h) */
 	const char *cmd; /* -c 'CMD ARGS' */
 	bool wait; /* -w: PROBEs may match objects loaded later (implied by -c) */
 	bool wait_given; /* -w itself */
@@ -50,11 +51,12 @@ struct session_opts {
 };
 
 /* getopt_long() letters of the shared options; 'A' is --args. */
-#define SESSION_SHORT_OPTS "p:c:wvo:d:"
+#define SESSION_SHORT_OPTS "p:c:awvo:d:"
 /* clang-format off */
 #define SESSION_LONG_OPTS                                  \
 	{"pid", required_argument, NULL, 'p'},             \
 	{"command", required_argument, NULL, 'c'},         \
+	{"all", no_argument, NULL, 'a'},                   \
 	{"wait", no_argument, NULL, 'w'},                  \
 	{"args", required_argument, NULL, 'A'},            \
 	{"verbose", no_argument, NULL, 'v'},               \
@@ -83,7 +85,8 @@ struct session {
 	uint64_t start_ns; /* CLOCK_MONOTONIC when tracing began */
 	int64_t mono_to_real; /* add to a CLOCK_MONOTONIC time for CLOCK_REALTIME */
 	uint64_t maps_hash;
-	struct announce *ann; /* -p/-c: runtime providers' load announcements (announce.h) */
+	struct announce *ann; /* -p/-c/--all: runtime providers' load announcements (announce.h) */
+	struct target_all *all; /* --all: processes that exec'd, rescans, sweeps */
 	bool ann_warned;
 	bool began;
 };

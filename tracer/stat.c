@@ -42,6 +42,7 @@ static void usage(FILE *f)
 		"  -c, --command 'CMD'    start CMD, attach before it runs; print and exit\n"
 		"                         when it exits; if we stop first (-d, Ctrl-C), CMD\n"
 		"                         gets SIGTERM (SIGKILL 2 s later) and is reaped\n"
+		"  -a, --all              every process, now and later (as trace)\n"
 		"  -w, --wait             -p: a PROBE may match nothing yet (implied by -c)\n"
 		"      --args 'PROVIDER:NAME=[name:]type,...'\n"
 		"                         declare argument names/types (i8..u64 f64 str ptr)\n"

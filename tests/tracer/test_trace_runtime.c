@@ -9,6 +9,7 @@
  */
 #include <limits.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -164,13 +165,54 @@ static void announce_command(void **state)
 	tt_cleanup(&p);
 }
 
+/*
+ * trace --all, started before the process exists: a provider loaded and
+ * fired at once by a process started later is traced whole. The copy of
+ * libusdtkit the fixture links is named by $USDTKIT_LIBRARY (no process
+ * maps it yet, and it is not the installed one).
+ */
+static void announce_all(void **state)
+{
+	char lib[4200], nfires[16];
+	char *fix[] = {(char *)tt_fixture("trace_runtime"), "0", nfires, "0", "now", NULL};
+	char *argv[] = {(char *)tt_usdtkit(), "trace", "-v", "--all", "rtp:req", "-d", "120", NULL};
+	const char *build = getenv("USDTKIT_BUILD_DIR");
+	struct tt_proc f, p;
+	char *out;
+	int good;
+
+	assert_non_null(build);
+	snprintf(lib, sizeof(lib), "%s/lib/libusdtkit.so.0", build);
+	snprintf(nfires, sizeof(nfires), "%d", NOW_FIRES);
+	setenv("USDTKIT_LIBRARY", lib, 1);
+	assert_int_equal(tt_start(&p, argv), 0);
+	unsetenv("USDTKIT_LIBRARY");
+	if (!tt_wait_for(p.err_path, "watching runtime provider loads", 60000))
+		tt_dump(&p, "--all: no watch");
+	assert_true(tt_wait_for(p.err_path, "watching runtime provider loads", 0));
+	assert_int_equal(tt_start(&f, fix), 0);
+	assert_int_equal(tt_wait(&f, 60000), 0);
+	/* the events are in the ring once the fixture is done: give the consumer a poll */
+	usleep(200 * 1000);
+	tt_signal(&p, SIGINT);
+	assert_int_equal(tt_wait(&p, 10000), 0);
+	out = tt_read(p.out_path);
+	good = count_good(out, NOW_FIRES);
+	printf("provider of a process started under trace --all: %d of %d\n", good, NOW_FIRES);
+	if (good != NOW_FIRES)
+		tt_dump(&p, "announce --all");
+	assert_int_equal(good, NOW_FIRES);
+	free(out);
+	tt_cleanup(&p);
+	tt_cleanup(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(runtime_command),
-		cmocka_unit_test(runtime_late_pid),
-		cmocka_unit_test(announce_pid),
-		cmocka_unit_test(announce_command),
+		cmocka_unit_test(runtime_command), cmocka_unit_test(runtime_late_pid),
+		cmocka_unit_test(announce_pid),	   cmocka_unit_test(announce_command),
+		cmocka_unit_test(announce_all),
 	};
 	int rc;
 

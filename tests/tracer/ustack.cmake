@@ -38,5 +38,8 @@ if(TARGET usdtkit)
   if(TARGET usdtkit_cli)
     usdtkit_script_test(tracer/ustack_cli COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/ustack_cli.sh
       LABELS tracer TIMEOUT 300)
+    # --all finds the fixture's processes by their exec (it uses the same fixture)
+    usdtkit_script_test(tracer/all_cli COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/all_cli.sh
+      LABELS tracer TIMEOUT 300)
   endif()
 endif()

@@ -133,6 +133,11 @@ struct task_struct {
 	char comm[16];
 };
 
+/* include/linux/binfmts.h: the executable's name, read by exec_watch.bpf.c */
+struct linux_binprm {
+	const char *filename;
+};
+
 /* include/uapi/linux/bpf.h */
 enum bpf_map_type {
 	BPF_MAP_TYPE_UNSPEC = 0,
