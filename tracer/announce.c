@@ -134,6 +134,11 @@ int announce__scan(struct announce *a, pid_t pid)
 			      bpf_map__fd(a->skel->maps.locs));
 }
 
+int announce__ring_fd(const struct announce *a)
+{
+	return a->skel ? bpf_map__fd(a->skel->maps.announces) : -1;
+}
+
 int announce__consume(struct announce *a, announce_fn fn, void *ctx)
 {
 	long n;

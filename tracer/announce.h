@@ -64,6 +64,8 @@ int announce__add_usual_copies(struct announce *a);
  * number of new watches, or a negative errno.
  */
 int announce__scan(struct announce *a, pid_t pid);
+/* The ring's fd (epoll-able) once something is watched, else -1. */
+int announce__ring_fd(const struct announce *a);
 /*
  * Calls @fn for each announcement pending on the ring (without waiting).
  * @fn returns 0 to go on. Returns 0 or a negative errno.

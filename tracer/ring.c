@@ -180,6 +180,13 @@ long ring_reader__consume(struct ring_reader *r)
 	return total;
 }
 
+int ring_reader__add_fd(struct ring_reader *r, int fd)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+
+	return epoll_ctl(r->epoll_fd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
 /* Every ring is consumed after a wakeup, so which ones woke us does not matter. */
 long ring_reader__poll(struct ring_reader *r, int timeout_ms)
 {

@@ -16,6 +16,11 @@ struct ring_reader;
 struct ring_reader *ring_reader__new(void);
 /* Maps the ring buffer map @map_fd; its records go to @fn(@ctx, ...). */
 int ring_reader__add(struct ring_reader *r, int map_fd, ring_record_fn fn, void *ctx);
+/*
+ * Also wakes ring_reader__poll() when @fd is readable (an epoll fd of
+ * other rings, say); nothing is read from it here.
+ */
+int ring_reader__add_fd(struct ring_reader *r, int fd);
 /* Waits up to @timeout_ms for a wakeup, then consumes every ring. Returns records or -errno. */
 long ring_reader__poll(struct ring_reader *r, int timeout_ms);
 /* Consumes every committed record of every ring. Returns records or -errno. */

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,6 +42,7 @@ void session__init(struct session *s, const char *who)
 	s->who = who;
 	s->o.pid = -1;
 	s->pidfd = -1;
+	s->wake_fd = -1;
 	target_cmd__init(&s->cmd);
 	filter_set__init(&s->filters, who);
 }
@@ -96,6 +98,21 @@ int session__parse_opt(struct session *s, int c, const char *arg)
 	default:
 		return 0;
 	}
+}
+
+int session__wake_fd(const struct session *s)
+{
+	return s->wake_fd;
+}
+
+/* @fd (a ring) wakes the command's wait from now on. */
+static int wake_add(struct session *s, int fd)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+
+	if (s->wake_fd < 0 || fd < 0)
+		return -EINVAL;
+	return epoll_ctl(s->wake_fd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
 
 bool session__has_target(const struct session *s)
@@ -174,6 +191,8 @@ static int scan_all(struct session *s)
 	size_t skipped;
 	int err = target_all__new(&s->all);
 
+	if (!err)
+		err = wake_add(s, target_all__ring_fd(s->all));
 	if (err) {
 		fprintf(stderr, "%s: --all: cannot watch new processes: %s\n", s->who,
 			strerror(-err));
@@ -254,6 +273,13 @@ int session__setup(struct session *s, char *const *probes, size_t nprobes)
 		/* the child's pid filters the uprobes; its maps are scanned once it runs */
 		engine__set_pid(s->eng, s->cmd.pid);
 	}
+	if (session__has_target(s)) {
+		s->wake_fd = epoll_create1(EPOLL_CLOEXEC);
+		if (s->wake_fd < 0) {
+			fprintf(stderr, "%s: epoll: %s\n", s->who, strerror(errno));
+			return EXIT_FAIL;
+		}
+	}
 	ret = first_scan(s);
 	if (ret)
 		return ret;
@@ -321,12 +347,17 @@ void session__report_load_error(const struct session *s, int err)
 			s->o.verbose ? "" : " (-v for details)");
 }
 
+static void watch_start(struct session *s);
+
 int session__attach(struct session *s, struct bpf_program *prog, int locs_map_fd)
 {
 	size_t nlocs = engine__loc_count(s->eng);
 	uint64_t t0 = cli__now_ns(CLOCK_MONOTONIC);
 	int n;
 
+	/* before "attached": once it is said, every announcement is answered */
+	if (!s->began && !s->ann)
+		watch_start(s);
 	/* probes found by a rescan get their filters before their first hit */
 	if (filter_set__update(&s->filters, s->eng) == -ENOMEM)
 		return EXIT_FAIL;
@@ -379,7 +410,10 @@ static void watch_scan(struct session *s, pid_t pid)
 			"providers loaded later may miss their first fires\n",
 			s->who, strerror(-n));
 		s->ann_warned = true;
-	} else if (n > 0 && s->o.verbose) {
+	} else if (n > 0 && !s->ann_waking && !wake_add(s, announce__ring_fd(s->ann))) {
+		s->ann_waking = true;
+	}
+	if (n > 0 && s->o.verbose) {
 		fprintf(stderr, "%s: watching runtime provider loads at %d more location%s\n",
 			s->who, n, n == 1 ? "" : "s");
 	}
@@ -474,7 +508,6 @@ int session__begin(struct session *s)
 	signal(SIGPIPE, SIG_IGN);
 	if (s->o.pid > 0)
 		s->pidfd = target_proc__pidfd(s->o.pid);
-	watch_start(s);
 	if (target_cmd__release(&s->cmd, s->who))
 		return EXIT_FAIL;
 	s->start_ns = cli__now_ns(CLOCK_MONOTONIC);
@@ -534,10 +567,15 @@ static bool target_gone(struct session *s, const struct session_loop *loop)
 	return false;
 }
 
-/* --all: a process exec'd (@exe: its executable) or is due for a rescan. New locations. */
+/*
+ * --all: a process exec'd (@exe: its executable) or is due for a rescan;
+ * what it brought is attached before the next process is looked at (and
+ * before -v says so). New locations.
+ */
 static int all_rescan(void *ctx, pid_t pid, const char *exe)
 {
-	struct session *s = ctx;
+	struct watch_ctx *w = ctx;
+	struct session *s = w->s;
 	int n = 0, m;
 
 	if (exe) {
@@ -547,7 +585,13 @@ static int all_rescan(void *ctx, pid_t pid, const char *exe)
 	}
 	watch_scan(s, pid);
 	m = engine__scan_process(s->eng, pid);
-	return m > 0 ? n + m : n;
+	n = m > 0 ? n + m : n;
+	if (n > 0 && w->loop->attach_new)
+		w->loop->attach_new(w->loop->ctx);
+	if (n > 0 && s->o.verbose)
+		fprintf(stderr, "%s: --all: process %d: %d new location%s\n", s->who, (int)pid, n,
+			n == 1 ? "" : "s");
+	return n;
 }
 
 int session__run(struct session *s, const struct session_loop *loop)
@@ -568,8 +612,8 @@ int session__run(struct session *s, const struct session_loop *loop)
 			break;
 		if (s->ann)
 			announce__consume(s->ann, on_announce, &(struct watch_ctx){s, loop});
-		if (s->all && target_all__poll(s->all, all_rescan, s) > 0 && loop->attach_new)
-			loop->attach_new(loop->ctx);
+		if (s->all)
+			target_all__poll(s->all, all_rescan, &(struct watch_ctx){s, loop});
 		pid = session__target_pid(s);
 		if (pid > 0 && target_proc__maps_changed(pid, &s->maps_hash)) {
 			watch_scan(s, pid);
@@ -622,6 +666,9 @@ int session__finish(struct session *s, int status)
 	s->ann = NULL;
 	target_all__free(s->all);
 	s->all = NULL;
+	if (s->wake_fd >= 0)
+		close(s->wake_fd);
+	s->wake_fd = -1;
 	engine__free(s->eng);
 	s->eng = NULL;
 	free(s->o.decls);

@@ -88,6 +88,14 @@ struct session {
 	struct announce *ann; /* -p/-c/--all: runtime providers' load announcements (announce.h) */
 	struct target_all *all; /* --all: processes that exec'd, rescans, sweeps */
 	bool ann_warned;
+	bool ann_waking; /* its ring is in wake_fd */
+	/*
+	 * -p/-c/--all: an epoll fd that is readable when the session has
+	 * something to handle (an announcement, an exec): the commands' waits
+	 * include it (session__wake_fd), so a loading provider waits for a
+	 * wakeup, not for the next poll period.
+	 */
+	int wake_fd;
 	bool began;
 };
 
@@ -139,6 +147,9 @@ int session__run(struct session *s, const struct session_loop *loop);
 void session__detach(struct session *s);
 /* Reports unmatched PROBEs, closes the output, ends -c. Returns the final exit status. */
 int session__finish(struct session *s, int status);
+
+/* The epoll fd a command's wait must include (see wake_fd), or -1. */
+int session__wake_fd(const struct session *s);
 
 /* Seconds since session__begin. */
 double session__elapsed(const struct session *s);

@@ -13,6 +13,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -329,12 +330,15 @@ static int step(void *ctx, int timeout_ms)
 {
 	struct loop_ctx *l = ctx;
 	struct timespec ts = {timeout_ms / 1000, timeout_ms % 1000 * 1000000L};
+	struct pollfd wake = {.fd = session__wake_fd(l->c->s), .events = POLLIN};
 	uint64_t now;
 	int err;
 
 	if (l->c->us)
 		err = stat_ustack__wait(l->c, timeout_ms); /* exporters are refused with it */
-	else if ((err = stat_export__wait(l->c, timeout_ms)) == 0)
+	else if ((err = stat_export__wait(l->c, timeout_ms)) == 0 && wake.fd >= 0)
+		poll(&wake, 1, timeout_ms); /* an announcement or an exec ends it early */
+	else if (!err)
 		nanosleep(&ts, NULL);
 	if (err < 0)
 		return err;

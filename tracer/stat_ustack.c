@@ -153,6 +153,9 @@ int stat_ustack__init(struct stat_ctx *c)
 	if (!u->value || !u->sym || !u->announced)
 		goto fail;
 	err = ring_reader__add(u->announced, bpf_map__fd(c->skel->maps.ustack_new), on_announce, u);
+	/* announcements and execs end the wait too (session.h: wake_fd) */
+	if (!err && session__wake_fd(c->s) >= 0)
+		err = ring_reader__add_fd(u->announced, session__wake_fd(c->s));
 	if (err)
 		goto fail;
 	if (pid > 0)

@@ -113,6 +113,11 @@ void target_all__free(struct target_all *t)
 	free(t);
 }
 
+int target_all__ring_fd(const struct target_all *t)
+{
+	return bpf_map__fd(t->skel->maps.execs);
+}
+
 int target_all__each(target_all_fn fn, void *ctx, size_t *skipped)
 {
 	pid_t self = getpid();

@@ -55,6 +55,8 @@ typedef int (*target_all_fn)(void *ctx, pid_t pid, const char *exe);
 /* Loads the exec watch. 0 or a negative errno. */
 int target_all__new(struct target_all **out);
 void target_all__free(struct target_all *t);
+/* The exec ring's fd (epoll-able). */
+int target_all__ring_fd(const struct target_all *t);
 /*
  * Calls @fn for every process now (not usdtkit itself). Returns the sum of
  * what @fn returned for the processes it could read, or a negative errno

@@ -309,6 +309,9 @@ static int add_layout(struct trace_records *tr, unsigned int max_args, unsigned 
 		tr->rb = ring_reader__new();
 		if (!tr->rb)
 			err = -errno;
+		/* announcements and execs end the wait too (session.h: wake_fd) */
+		else if (session__wake_fd(tr->s) >= 0)
+			err = ring_reader__add_fd(tr->rb, session__wake_fd(tr->s));
 	}
 	if (!err && !tr->nlayouts)
 		err = ring_reader__add(tr->rb, bpf_map__fd(ly->skel->maps.events), handle_record,

@@ -5,19 +5,28 @@
  * and loaded each time), the cost of the
  * announce check that every load pays when no tracer watches, and load
  * while a tracer watches the announce probe and acks at once (a thread of
- * this process playing the tracer with a perf_event uprobe; root only).
+ * this process playing the tracer with a perf_event uprobe; root only),
+ * then while the real `usdtkit trace -p` watches ($USDTKIT_BIN): not
+ * interested in the provider, then attaching its 100 probes every load.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../../tests/runtime/announce_tracer.h"
 #include "bench_load.h"
+
+extern char **environ;
 
 #define NPROBES 100
 #define ROUNDS 200
@@ -147,6 +156,44 @@ out:
 	close(w.fd);
 }
 
+/*
+ * Load+unload while the real tracer watches: `usdtkit trace -p SELF -w
+ * PROBE` (tracer/announce.c) scans each new object, attaches what PROBE
+ * matches and acks. Started once the semaphore says it watches.
+ */
+static void watched_by_usdtkit(struct usdt_provider *p, const volatile unsigned short *sema,
+			       double unwatched, const char *usdtkit, const char *probe,
+			       const char *what)
+{
+	char pid[16];
+	char *argv[] = {(char *)usdtkit, "trace", "-p",	       pid, "-w",
+			(char *)probe,	 "-o",	  "/dev/null", NULL};
+	posix_spawn_file_actions_t fa;
+	pid_t child;
+	double ms = -1;
+	int i;
+
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	if (posix_spawn(&child, usdtkit, &fa, NULL, argv, environ)) {
+		posix_spawn_file_actions_destroy(&fa);
+		printf("%-44s skipped (cannot start %s)\n", what, usdtkit);
+		return;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	for (i = 0; i < 20000 && !*sema; i++)
+		usleep(1000);
+	if (*sema)
+		ms = load_unload_ms(p, 20, 3);
+	kill(child, SIGINT);
+	waitpid(child, NULL, 0);
+	if (ms < 0)
+		printf("%-44s skipped (usdtkit did not watch)\n", what);
+	else
+		printf("%-44s %10.3f ms (x%.1f unwatched)\n", what, ms, ms / unwatched);
+}
+
 /* A fresh provider each time: new, 100 add_probe, load, free (builds every image). */
 static double fresh_ms(int rounds, int reps)
 {
@@ -214,10 +261,22 @@ void bench_load(bool traced)
 	else
 		printf("%-44s unavailable (no announce probe found)\n",
 		       "announce check, nobody watching");
-	if (traced && geteuid() == 0)
+	if (traced && geteuid() == 0) {
+		const char *usdtkit = getenv("USDTKIT_BIN");
+
 		watched(p, steady);
-	else
+		if (usdtkit && sema) {
+			watched_by_usdtkit(p, sema, steady, usdtkit, "nomatch:*",
+					   "load+unload, usdtkit trace -p watching");
+			watched_by_usdtkit(p, sema, steady, usdtkit, "bench_load:*",
+					   "load+unload, usdtkit trace -p attaching");
+		} else {
+			printf("%-44s skipped (set USDTKIT_BIN)\n",
+			       "load+unload, usdtkit trace -p watching");
+		}
+	} else {
 		printf("%-44s skipped (needs root)\n", "load+unload, tracer watching");
+	}
 out:
 	usdt_provider__free(p);
 }

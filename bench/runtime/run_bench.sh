@@ -47,11 +47,16 @@ st=()
 usf=()
 stf=()
 watched=()
+uw=()
+ua=()
+export USDTKIT_BIN="${USDTKIT_BIN:-$BUILD/bin/usdtkit}"
 for ((r = 0; r < REPS; r++)); do
 	out=$("$bench" --load-only)
 	us+=("$(figure 'load+unload, 100 probes' <<<"$out")")
 	usf+=("$(figure 'new+add 100+load+free, 100 probes' <<<"$out")")
 	w=$(figure 'load+unload, tracer watching (acks at once)' <<<"$out")
+	uw+=("$(figure 'load+unload, usdtkit trace -p watching' <<<"$out")")
+	ua+=("$(figure 'load+unload, usdtkit trace -p attaching' <<<"$out")")
 	[[ -n $w ]] && watched+=("$w")
 	if [[ -n $peer ]]; then
 		pout=$("$peer")
@@ -67,6 +72,10 @@ printf '%-44s %s ms (%d runs)\n' "libusdtkit load+unload, 100 probes" "$(range "
 printf '%-44s %s ms\n' "libusdtkit new+add 100+load+free" "$(range "${usf[@]}")"
 if ((${#watched[@]})); then
 	printf '%-44s %s ms\n' "libusdtkit, tracer watching (acks at once)" "$(range "${watched[@]}")"
+fi
+if [[ -n ${uw[0]:-} ]]; then
+	printf '%-44s %s ms (not interested: scan, ack)\n' "libusdtkit, usdtkit trace -p watching" "$(range "${uw[@]}")"
+	printf '%-44s %s ms (100 uprobes attached per load)\n' "libusdtkit, usdtkit trace -p attaching" "$(range "${ua[@]}")"
 fi
 if [[ -n $peer ]]; then
 	printf '%-44s %s ms (built -O2 from source)\n' "libstapsdt load+unload, 100 probes" \

@@ -190,6 +190,8 @@ static void announce_all(void **state)
 	if (!tt_wait_for(p.err_path, "watching runtime provider loads", 60000))
 		tt_dump(&p, "--all: no watch");
 	assert_true(tt_wait_for(p.err_path, "watching runtime provider loads", 0));
+	/* said once the watch is complete and the loop answers announcements */
+	assert_true(tt_wait_for(p.err_path, "attached", 60000));
 	assert_int_equal(tt_start(&f, fix), 0);
 	assert_int_equal(tt_wait(&f, 60000), 0);
 	/* the events are in the ring once the fixture is done: give the consumer a poll */
