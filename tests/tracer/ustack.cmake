@@ -40,6 +40,6 @@ if(TARGET usdtkit)
       LABELS tracer TIMEOUT 300)
     # --all finds the fixture's processes by their exec (it uses the same fixture)
     usdtkit_script_test(tracer/all_cli COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/all_cli.sh
-      LABELS tracer TIMEOUT 300)
+      LABELS tracer TIMEOUT 600)
   endif()
 endif()
