@@ -7,7 +7,6 @@
  * of a process, list_print.c prints one object's probes; this file walks
  * the files, the process or the system, and reports what cannot be read.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <getopt.h>
@@ -29,6 +28,7 @@
 #include "output.h"
 #include "list_print.h"
 #include "probe_spec.h"
+#include "target_all.h"
 
 #define PROG "usdtkit list"
 #define STDOUT_BUF_SIZE (1 << 20)
@@ -249,41 +249,35 @@ static bool all_filter(const struct mapped_object *obj, void *data)
 	return seen_insert(&ctx->seen, obj->dev, obj->ino);
 }
 
+/* One process of the --all walk (target_all__each, which --all tracing walks with too). */
+static int list_one(void *data, pid_t pid, const char *exe)
+{
+	struct list_ctx *ctx = data;
+	struct object_list objs = {0};
+	int err;
+
+	(void)exe;
+	err = discover_pid_objects_filtered(pid, &objs, all_filter, ctx);
+	if (err == -ESRCH)
+		ctx->exited_procs++; /* gone between readdir and open */
+	else if (err)
+		ctx->skipped_procs++;
+	if (err)
+		return 0; /* counted here, in list's own terms */
+	list_objects(ctx, pid, &objs);
+	object_list__free(&objs);
+	return 0;
+}
+
 static int list_all(struct list_ctx *ctx)
 {
-	pid_t self = getpid();
-	struct dirent *de;
-	DIR *proc;
+	size_t unreadable; /* none: list_one counts its own */
+	int err = target_all__each(list_one, ctx, &unreadable);
 
-	proc = opendir("/proc");
-	if (!proc) {
-		diag(ctx, "/proc: %s", strerror(errno));
+	if (err < 0) {
+		diag(ctx, "/proc: %s", strerror(-err));
 		return EXIT_FAIL;
 	}
-	while ((de = readdir(proc))) {
-		struct object_list objs = {0};
-		char *end;
-		long pid;
-		int err;
-
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		pid = strtol(de->d_name, &end, 10);
-		if (*end || pid <= 0 || pid > INT_MAX || pid == self)
-			continue;
-		err = discover_pid_objects_filtered(pid, &objs, all_filter, ctx);
-		if (err == -ESRCH) {
-			ctx->exited_procs++; /* gone between readdir and open */
-			continue;
-		}
-		if (err) {
-			ctx->skipped_procs++;
-			continue;
-		}
-		list_objects(ctx, pid, &objs);
-		object_list__free(&objs);
-	}
-	closedir(proc);
 	if (ctx->skipped_procs || ctx->skipped_objs)
 		diag(ctx, "skipped %zu process%s and %zu object%s that could not be read",
 		     ctx->skipped_procs, ctx->skipped_procs == 1 ? "" : "es", ctx->skipped_objs,

@@ -58,7 +58,8 @@ void target_all__free(struct target_all *t);
 /* The exec ring's fd (epoll-able). */
 int target_all__ring_fd(const struct target_all *t);
 /*
- * Calls @fn for every process now (not usdtkit itself). Returns the sum of
+ * Calls @fn for every process now (not usdtkit itself); `list --all` walks
+ * with it too. Returns the sum of
  * what @fn returned for the processes it could read, or a negative errno
  * when /proc cannot be read; *@skipped counts the others.
  */
